@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+// IFER-Swift: data-parallel training of ASIT / IFER on a float32 tensor core over OpenBLAS and Open MPI.
+// Targets are layered lowest first; each imports only targets listed above it.
+import PackageDescription
+
+/// Swift 5 language mode: the tensor core shares mutable buffers between the autograd tape and the
+/// communication thread by design; strict Sendable checking would force copies.
+let fast: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "IFERSwift",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ifer", targets: ["ifer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+    ],
+    targets: [
+        // Native libraries: each ships shim.h with static inline getters for the macros Swift cannot import.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+
+        // Tensor core: float32 tensors, ops with forward and backward side by side, autograd tape, RNG.
+        .target(name: "IFERTensor", dependencies: ["CBLAS"], swiftSettings: fast),
+        // File formats: HDF5, PNG, JPEG, SHA-256, JSON lines.
+        .target(name: "IFERIO", dependencies: ["CHDF5", "CPNG", "CTurboJPEG"], swiftSettings: fast),
+        // Layers: Module protocol with explicit keys, Linear, Conv2d, LayerNorm, attention ...
+        .target(name: "IFERLayers", dependencies: ["IFERTensor"], swiftSettings: fast),
+        // Models: StyleGAN2 generator, ASIT encoder, discriminator, IFER head, LPIPS, IR-SE50; configs.
+        .target(name: "IFERModels", dependencies: ["IFERLayers", .product(name: "Yams", package: "Yams")], swiftSettings: fast),
+        // Optimisers and schedules.
+        .target(name: "IFEROptim", dependencies: ["IFERTensor"], swiftSettings: fast),
+        // Distributed runtime: communicator (MPI / single process), bucketed all-reduce, watchdog.
+        .target(name: "IFERDist", dependencies: ["IFERTensor", "CMPI", .product(name: "Logging", package: "swift-log")], swiftSettings: fast),
+        // Data: synthetic faces, dataset layouts, sharding under mpirun, deterministic loader.
+        .target(name: "IFERData", dependencies: ["IFERTensor", "IFERIO", "IFERDist", .product(name: "Logging", package: "swift-log")], swiftSettings: fast),
+        // Checkpoints: atomic HDF5 training state.
+        .target(name: "IFERCheckpoint", dependencies: ["IFERTensor", "IFERIO", "IFERDist"], swiftSettings: fast),
+        // Training stages and evaluation.
+        .target(name: "IFERTrain", dependencies: ["IFERModels", "IFEROptim", "IFERData", "IFERCheckpoint", "IFERDist", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")], swiftSettings: fast),
+        // Command line.
+        .executableTarget(name: "ifer", dependencies: ["IFERTrain", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
+
+        .testTarget(name: "IFERTensorTests", dependencies: ["IFERTensor"], resources: [.copy("Fixtures")], swiftSettings: fast),
+        .testTarget(name: "IFERIOTests", dependencies: ["IFERIO"], swiftSettings: fast),
+    ]
+)

@@ -1,0 +1,1 @@
+// IFERCheckpoint: see Package.swift for this layer's role.

@@ -1,0 +1,1 @@
+// IFERData: see Package.swift for this layer's role.

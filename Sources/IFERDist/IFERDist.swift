@@ -1,0 +1,1 @@
+// IFERDist: see Package.swift for this layer's role.

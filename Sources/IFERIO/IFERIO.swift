@@ -1,0 +1,1 @@
+// IFERIO: see Package.swift for this layer's role.

@@ -1,0 +1,1 @@
+// IFERLayers: see Package.swift for this layer's role.

@@ -1,0 +1,1 @@
+// IFERModels: see Package.swift for this layer's role.

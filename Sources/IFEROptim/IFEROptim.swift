@@ -1,0 +1,1 @@
+// IFEROptim: see Package.swift for this layer's role.

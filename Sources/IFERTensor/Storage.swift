@@ -1,0 +1,44 @@
+import Foundation
+
+/// A block of float32 memory, 64-byte aligned so SIMD loads and BLAS see cache-line boundaries.
+/// Tensors are views (offset + shape) into a Storage; several tensors may share one
+/// (parameters all live in one flat Storage, see `FlatBuffer`).
+public final class Storage {
+    public let base: UnsafeMutablePointer<Float>
+    public let count: Int
+
+    /// Zero-filled storage of `count` floats.
+    public init(count: Int) {
+        self.count = count
+        var raw: UnsafeMutableRawPointer?
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        if posix_memalign(&raw, 64, bytes) != 0 || raw == nil {
+            // Out of memory is not a user error we can recover from inside an op.
+            preconditionFailure("IFERTensor: cannot allocate \(bytes) bytes")
+        }
+        base = raw!.bindMemory(to: Float.self, capacity: max(count, 1))
+        base.initialize(repeating: 0, count: max(count, 1))
+        Storage.live.add(bytes)
+    }
+
+    deinit {
+        Storage.live.add(-max(count, 1) * MemoryLayout<Float>.stride)
+        free(base)
+    }
+
+    /// Bytes of tensor storage alive right now and the high-water mark (for memory reports).
+    public static let live = ByteCounter()
+}
+
+/// Thread-safe counter of live bytes with a peak, used by memory benchmarks.
+public final class ByteCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = 0
+    private var high = 0
+    func add(_ n: Int) {
+        lock.lock(); current += n; high = max(high, current); lock.unlock()
+    }
+    public var bytes: Int { lock.lock(); defer { lock.unlock() }; return current }
+    public var peak: Int { lock.lock(); defer { lock.unlock() }; return high }
+    public func resetPeak() { lock.lock(); high = current; lock.unlock() }
+}

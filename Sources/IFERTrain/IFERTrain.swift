@@ -1,0 +1,1 @@
+// IFERTrain: see Package.swift for this layer's role.

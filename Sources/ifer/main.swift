@@ -1,0 +1,10 @@
+import ArgumentParser
+import IFERTrain
+
+@main
+struct Ifer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ifer",
+        abstract: "IFER-Swift: data-parallel ASIT / IFER training on a float32 tensor core (OpenBLAS, Open MPI, HDF5).",
+        subcommands: [])
+}
