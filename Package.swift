@@ -47,7 +47,15 @@ let package = Package(
         // Command line.
         .executableTarget(name: "ifer", dependencies: ["IFERTrain", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
 
-        .testTarget(name: "IFERTensorTests", dependencies: ["IFERTensor"], resources: [.copy("Fixtures")], swiftSettings: fast),
+        .testTarget(name: "IFERTensorTests", dependencies: ["IFERTensor"], exclude: ["Fixtures"], swiftSettings: fast),
         .testTarget(name: "IFERIOTests", dependencies: ["IFERIO"], swiftSettings: fast),
+        .testTarget(name: "IFERLayersTests", dependencies: ["IFERLayers"], swiftSettings: fast),
+        .testTarget(name: "IFERModelsTests", dependencies: ["IFERModels"], exclude: ["Fixtures"], swiftSettings: fast),
+        .testTarget(name: "IFEROptimTests", dependencies: ["IFEROptim"], swiftSettings: fast),
+        // Distributed tests launch real `mpirun` processes of the `ifer` executable.
+        .testTarget(name: "IFERDistTests", dependencies: ["IFERDist", "ifer"], swiftSettings: fast),
+        .testTarget(name: "IFERDataTests", dependencies: ["IFERData", "ifer"], swiftSettings: fast),
+        .testTarget(name: "IFERCheckpointTests", dependencies: ["IFERCheckpoint"], swiftSettings: fast),
+        .testTarget(name: "IFERTrainTests", dependencies: ["IFERTrain", "ifer"], swiftSettings: fast),
     ]
 )

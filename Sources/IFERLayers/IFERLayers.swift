@@ -1,1 +1,0 @@
-// IFERLayers: see Package.swift for this layer's role.
