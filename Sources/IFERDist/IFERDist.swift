@@ -1,1 +1,0 @@
-// IFERDist: see Package.swift for this layer's role.

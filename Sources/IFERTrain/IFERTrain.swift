@@ -1,1 +1,0 @@
-// IFERTrain: see Package.swift for this layer's role.
