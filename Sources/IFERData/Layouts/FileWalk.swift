@@ -64,12 +64,14 @@ enum FileWalk {
     static func lines(_ text: String) -> [(Int, String)] {
         var out: [(Int, String)] = []
         var n = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Split on the byte: Swift treats "\r\n" as one Character, so a Character split would miss it.
+        for raw in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             n += 1
-            var s = Substring(raw)
-            if s.hasSuffix("\r") { s = s.dropLast() }
+            var bytes = Array(raw)
+            if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+            let s = String(decoding: bytes, as: UTF8.self)
             if s.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            out.append((n, String(s)))
+            out.append((n, s))
         }
         return out
     }
