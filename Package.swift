@@ -48,10 +48,10 @@ let package = Package(
         .executableTarget(name: "ifer", dependencies: ["IFERTrain", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
 
         .testTarget(name: "IFERTensorTests", dependencies: ["IFERTensor"], exclude: ["Fixtures"], swiftSettings: fast),
-        .testTarget(name: "IFERIOTests", dependencies: ["IFERIO"], swiftSettings: fast),
+        .testTarget(name: "IFERIOTests", dependencies: ["IFERIO"], exclude: ["Fixtures"], swiftSettings: fast),
         .testTarget(name: "IFERLayersTests", dependencies: ["IFERLayers"], swiftSettings: fast),
         .testTarget(name: "IFERModelsTests", dependencies: ["IFERModels"], exclude: ["Fixtures"], swiftSettings: fast),
-        .testTarget(name: "IFEROptimTests", dependencies: ["IFEROptim"], swiftSettings: fast),
+        .testTarget(name: "IFEROptimTests", dependencies: ["IFEROptim"], exclude: ["Fixtures"], swiftSettings: fast),
         // Distributed tests launch real `mpirun` processes of the `ifer` executable.
         .testTarget(name: "IFERDistTests", dependencies: ["IFERDist", "ifer"], swiftSettings: fast),
         .testTarget(name: "IFERDataTests", dependencies: ["IFERData", "ifer"], swiftSettings: fast),
