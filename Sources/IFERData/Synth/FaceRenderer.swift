@@ -61,7 +61,7 @@ public enum FaceRenderer {
         // Brows darker than the hair and clearly darker than the skin, so they read at 32 px.
         var browColour = RGB.mix(id.hair, RGB(0.10, 0.07, 0.05), 0.55)
         let luma = { (c: RGB) in 0.299 * c.r + 0.587 * c.g + 0.114 * c.b }
-        if luma(browColour) > 0.6 * luma(id.skin) { browColour = browColour * (0.6 * luma(id.skin) / luma(browColour)) }
+        if luma(browColour) > 0.45 * luma(id.skin) { browColour = browColour * (0.45 * luma(id.skin) / luma(browColour)) }
         let lineColour = id.skin * 0.62
         let wide = (Point(-1, -1), Point(1, 1))
 

@@ -121,7 +121,7 @@ public enum SynthWriter {
         }
     }
 
-    static func writeFile(_ data: Data, _ url: URL) throws {
+    public static func writeFile(_ data: Data, _ url: URL) throws {
         do { try data.write(to: url, options: .atomic) } catch {
             throw SynthError.unwritable(path: url.path, reason: error.localizedDescription)
         }
