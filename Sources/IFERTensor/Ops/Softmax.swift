@@ -17,7 +17,7 @@ private func softmaxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer
         for r in 0..<outer {
             let xr = x + r * n, yr = y + r * n
             let m = simdMax(xr, n)
-            for i in 0..<n { yr[i] = Foundation.exp(xr[i] - m) }
+            for i in 0..<n { yr[i] = fastExp(xr[i] - m) }
             let s = simdSum(yr, n)
             if log {
                 let lse = m + Foundation.log(s)
@@ -39,7 +39,7 @@ private func softmaxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer
             for i in 0..<n { let xi = xo + i * inner; for j in 0..<inner { m[j] = Swift.max(m[j], xi[j]) } }
             for i in 0..<n {
                 let xi = xo + i * inner, yi = yo + i * inner
-                for j in 0..<inner { yi[j] = Foundation.exp(xi[j] - m[j]); s[j] += yi[j] }
+                for j in 0..<inner { yi[j] = fastExp(xi[j] - m[j]); s[j] += yi[j] }
             }
             if log {
                 for j in 0..<inner { s[j] = m[j] + Foundation.log(s[j]) }
@@ -56,7 +56,7 @@ private func softmaxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer
 public func softmax(_ x: Tensor, axis: Int = -1) throws -> Tensor {
     let ax = try normalizeAxis(axis, rank: x.rank, op: "softmax")
     let (outer, n, inner) = splitAround(x.shape, ax)
-    let out = Tensor(zeros: x.shape)
+    let out = Tensor(uninitialized: x.shape)
     softmaxForward(x.ptr, out.ptr, outer, n, inner, log: false)
     return Autograd.record("softmax", output: out, inputs: [x]) { g in
         let gx = x.gradOrCreate().ptr, pg = g.ptr, y = out.ptr
@@ -87,7 +87,7 @@ public func softmax(_ x: Tensor, axis: Int = -1) throws -> Tensor {
 public func logSoftmax(_ x: Tensor, axis: Int = -1) throws -> Tensor {
     let ax = try normalizeAxis(axis, rank: x.rank, op: "logSoftmax")
     let (outer, n, inner) = splitAround(x.shape, ax)
-    let out = Tensor(zeros: x.shape)
+    let out = Tensor(uninitialized: x.shape)
     softmaxForward(x.ptr, out.ptr, outer, n, inner, log: true)
     return Autograd.record("logSoftmax", output: out, inputs: [x]) { g in
         let gx = x.gradOrCreate().ptr, pg = g.ptr, y = out.ptr
@@ -95,7 +95,7 @@ public func logSoftmax(_ x: Tensor, axis: Int = -1) throws -> Tensor {
             for r in 0..<outer {
                 let o = r * n
                 let s = simdSum(pg + o, n)
-                for i in 0..<n { gx[o + i] += pg[o + i] - Foundation.exp(y[o + i]) * s }
+                for i in 0..<n { gx[o + i] += pg[o + i] - fastExp(y[o + i]) * s }
             }
         } else {
             var tot = [Float](repeating: 0, count: inner)
@@ -106,7 +106,7 @@ public func logSoftmax(_ x: Tensor, axis: Int = -1) throws -> Tensor {
                 for i in 0..<n {
                     for j in 0..<inner {
                         let k = base + i * inner + j
-                        gx[k] += pg[k] - Foundation.exp(y[k]) * tot[j]
+                        gx[k] += pg[k] - fastExp(y[k]) * tot[j]
                     }
                 }
             }
