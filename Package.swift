@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "IFERIOTests", dependencies: ["IFERIO"], swiftSettings: fast),
         .testTarget(name: "IFERLayersTests", dependencies: ["IFERLayers"], swiftSettings: fast),
         .testTarget(name: "IFERModelsTests", dependencies: ["IFERModels"], exclude: ["Fixtures"], swiftSettings: fast),
-        .testTarget(name: "IFEROptimTests", dependencies: ["IFEROptim"], swiftSettings: fast),
+        .testTarget(name: "IFEROptimTests", dependencies: ["IFEROptim"], exclude: ["Fixtures"], swiftSettings: fast),
         // Distributed tests launch real `mpirun` processes of the `ifer` executable.
         .testTarget(name: "IFERDistTests", dependencies: ["IFERDist", "ifer"], swiftSettings: fast),
         .testTarget(name: "IFERDataTests", dependencies: ["IFERData", "ifer"], swiftSettings: fast),

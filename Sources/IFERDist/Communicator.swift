@@ -24,6 +24,8 @@ public protocol Communicator: AnyObject {
     /// Rank among the processes on this node, and how many share the node (for BLAS threads).
     var localRank: Int { get }
     var localSize: Int { get }
+    /// When set, every collective is timed by it (see Watchdog.swift).
+    var watchdog: Watchdog? { get set }
 
     /// In place: every rank ends with the element-wise sum (or average) over ranks.
     func allReduce(_ buffer: UnsafeMutablePointer<Float>, count: Int, average: Bool) throws
@@ -64,14 +66,16 @@ public final class SingleProcess: Communicator {
     public var worldSize: Int { 1 }
     public var localRank: Int { 0 }
     public var localSize: Int { 1 }
+    public var watchdog: Watchdog?
     public func allReduce(_ buffer: UnsafeMutablePointer<Float>, count: Int, average: Bool) throws {}
     public func allReduce(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws {}
     public func broadcast(_ buffer: UnsafeMutableRawPointer, bytes: Int, root: Int) throws {}
     public func allGather(_ values: [Int64]) throws -> [Int64] { values }
     public func barrier() throws {}
     public func abort(_ message: String, code: Int32) -> Never {
-        FileHandle.standardError.write((message + "\n").data(using: .utf8) ?? Data())
-        exit(code)
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        fflush(stdout)
+        _exit(code)
     }
 }
 

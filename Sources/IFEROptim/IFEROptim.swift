@@ -1,1 +1,0 @@
-// IFEROptim: see Package.swift for this layer's role.

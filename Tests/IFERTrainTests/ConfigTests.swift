@@ -1,0 +1,46 @@
+import XCTest
+@testable import IFERTrain
+
+final class ConfigTests: XCTestCase {
+    let base = """
+    model:
+      ifer_head:
+        classes: 7
+    data:
+      shards: runs/data
+    train:
+      steps: 12
+      batch_size: 8
+    optim:
+      lr: 0.001
+      betas: [0.9, 0.99]
+    """
+
+    func testDefaultsAndOverrides() throws {
+        let c = try RunConfig.parse(base, source: "t.yaml", overrides: ["train.seed=7", "data.augment=false", "checkpoint.keep=2"])
+        XCTAssertEqual(c.train.steps, 12); XCTAssertEqual(c.train.seed, 7); XCTAssertFalse(c.data.augment)
+        XCTAssertEqual(c.checkpoint.keep, 2); XCTAssertEqual(c.optim.betas, [0.9, 0.99])
+        // The resolved YAML parses back to the same config.
+        let again = try RunConfig.parse(c.resolvedYAML, source: "resolved")
+        XCTAssertEqual(again.tree, c.tree)
+    }
+
+    func testUnknownKeyNamesPathAndAllowedKeys() {
+        XCTAssertThrowsError(try RunConfig.parse(base + "\n  stpes: 3", source: "t.yaml")) { e in
+            let s = "\(e)"
+            XCTAssertTrue(s.contains("optim.stpes") && s.contains("lr") && s.contains("weight_decay"), s)
+        }
+        XCTAssertThrowsError(try RunConfig.parse(base, source: "t.yaml", overrides: ["trian.steps=3"])) { e in
+            XCTAssertTrue("\(e)".contains("trian.steps") && "\(e)".contains("checkpoint"), "\(e)")
+        }
+    }
+
+    func testWrongTypeNamesPath() {
+        XCTAssertThrowsError(try RunConfig.parse(base, source: "t.yaml", overrides: ["train.batch_size=eight"])) { e in
+            XCTAssertTrue("\(e)".contains("train.batch_size") && "\(e)".contains("integer"), "\(e)")
+        }
+        XCTAssertThrowsError(try RunConfig.parse(base, source: "t.yaml", overrides: ["data.augment=maybe"])) { e in
+            XCTAssertTrue("\(e)".contains("data.augment"), "\(e)")
+        }
+    }
+}
