@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(name: "ifer", dependencies: ["IFERTrain", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
 
         .testTarget(name: "IFERTensorTests", dependencies: ["IFERTensor"], exclude: ["Fixtures"], swiftSettings: fast),
-        .testTarget(name: "IFERIOTests", dependencies: ["IFERIO"], swiftSettings: fast),
+        .testTarget(name: "IFERIOTests", dependencies: ["IFERIO"], exclude: ["Fixtures"], swiftSettings: fast),
         .testTarget(name: "IFERLayersTests", dependencies: ["IFERLayers"], swiftSettings: fast),
         .testTarget(name: "IFERModelsTests", dependencies: ["IFERModels"], exclude: ["Fixtures"], swiftSettings: fast),
         .testTarget(name: "IFEROptimTests", dependencies: ["IFEROptim"], exclude: ["Fixtures"], swiftSettings: fast),

@@ -1,1 +1,0 @@
-// IFERIO: see Package.swift for this layer's role.

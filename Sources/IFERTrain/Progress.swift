@@ -1,0 +1,78 @@
+import Foundation
+
+/// Rank 0's progress output: a live bar on a terminal (one line rewritten in place), plain lines
+/// otherwise (logs, CI), and `<run>/metrics.jsonl` with one JSON object per logged step and per
+/// evaluation. Other ranks construct it with `enabled: false` and print nothing.
+public final class Progress {
+    let total: Int
+    let enabled: Bool
+    let live: Bool
+    let metrics: FileHandle?
+    let start = Timing.now()
+    var startStep = 0
+
+    public init(total: Int, runDir: String?, enabled: Bool, bar: String) throws {
+        self.total = total
+        self.enabled = enabled
+        live = enabled && (bar == "on" || (bar == "auto" && isatty(STDOUT_FILENO) == 1))
+        if enabled, let dir = runDir {
+            let path = (dir as NSString).appendingPathComponent("metrics.jsonl")
+            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            guard let h = FileHandle(forWritingAtPath: path) else {
+                throw ConfigError.badValue(path: "run_dir", detail: "cannot write \(path)")
+            }
+            h.seekToEndOfFile()
+            metrics = h
+        } else {
+            metrics = nil
+        }
+    }
+
+    public func begin(at step: Int) { startStep = step }
+
+    /// One logged step: bar or line, and a metrics.jsonl record.
+    public func step(_ step: Int, epoch: Int, losses: [(String, Double)], lr: Float, imagesPerSecond: Double) {
+        guard enabled else { return }
+        let done = step - startStep
+        let elapsed = Timing.now() - start
+        let eta = done > 0 ? elapsed / Double(done) * Double(total - step) : 0
+        let lossText = losses.map { String(format: "%@ %.4f", $0.0, $0.1) }.joined(separator: " ")
+        let text = String(format: "step %d/%d  %@  lr %.2e  %.1f img/s  eta %@", step, total, lossText, lr,
+                          imagesPerSecond, Progress.clock(eta))
+        if live {
+            let width = 24, filled = min(width, width * step / max(total, 1))
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            print("\r[\(bar)] \(text)", terminator: "")
+            fflush(stdout)
+        } else {
+            print(text)
+        }
+        var rec: [String: Any] = ["kind": "train", "step": step, "epoch": epoch, "lr": Double(lr),
+                                  "images_per_s": imagesPerSecond, "elapsed_s": elapsed]
+        for (k, v) in losses { rec[k] = v }
+        write(rec)
+    }
+
+    /// An evaluation record (and a plain line).
+    public func eval(_ step: Int, _ record: [String: Any], summary: String) {
+        guard enabled else { return }
+        if live { print("") }
+        print(summary)
+        var rec = record
+        rec["kind"] = "eval"; rec["step"] = step
+        write(rec)
+    }
+
+    public func finish() { if enabled && live { print("") } }
+
+    func write(_ rec: [String: Any]) {
+        guard let h = metrics, let data = try? JSONSerialization.data(withJSONObject: rec, options: [.sortedKeys]) else { return }
+        h.write(data)
+        h.write("\n".data(using: .utf8)!)
+    }
+
+    static func clock(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60)
+    }
+}

@@ -1,7 +1,0 @@
-import XCTest
-@testable import IFERIO
-
-/// Replaced by this layer's real tests.
-final class IFERIOPlaceholder: XCTestCase {
-    func testModuleLoads() {}
-}

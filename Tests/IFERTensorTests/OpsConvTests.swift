@@ -1,0 +1,117 @@
+import XCTest
+@testable import IFERTensor
+
+/// Image ops, one line per golden case (scripts/golden/ops_conv.py): forward and backward against
+/// PyTorch, backward against finite differences.
+final class OpsConvTests: XCTestCase {
+    func testConv2d() {
+        checkOp("conv2d_dense") { try conv2d($0[0], $0[1]) }
+        checkOp("conv2d_padded_bias") { try conv2d($0[0], $0[1], bias: $0[2], padding: 1) }
+        checkOp("conv2d_strided") { try conv2d($0[0], $0[1], bias: $0[2], stride: 2, padding: 1) }
+        checkOp("conv2d_strided_nopad") { try conv2d($0[0], $0[1], stride: 2) }
+        checkOp("conv2d_grouped") { try conv2d($0[0], $0[1], bias: $0[2], padding: 1, groups: 2) }
+        checkOp("conv2d_depthwise") { try conv2d($0[0], $0[1], bias: $0[2], padding: 1, groups: 3) }
+        checkOp("conv2d_depthwise_mult_strided") { try conv2d($0[0], $0[1], stride: 2, padding: 1, groups: 2) }
+        checkOp("conv2d_1x1_bias") { try conv2d($0[0], $0[1], bias: $0[2]) }
+        checkOp("conv2d_1x1_single") { try conv2d($0[0], $0[1]) }
+        checkOp("conv2d_1x1_strided") { try conv2d($0[0], $0[1], stride: 2) }
+        checkOp("conv2d_rect_kernel") { try conv2d($0[0], $0[1], padding: 1) }
+        checkOp("conv2d_patch4") { try conv2d($0[0], $0[1], bias: $0[2], stride: 4) }
+        checkOp("conv2d_batch5") { try conv2d($0[0], $0[1], padding: 1) }
+    }
+
+    /// The same cases with tiny GEMM tiles, so large-image code paths (bands of output rows,
+    /// uneven last band, 1×1 convs reading the input in place) run on small fixtures.
+    func testConvWithSmallTiles() {
+        let saved = ConvShape.tileColumns
+        ConvShape.tileColumns = 7
+        defer { ConvShape.tileColumns = saved }
+        checkOp("conv2d_padded_bias") { try conv2d($0[0], $0[1], bias: $0[2], padding: 1) }
+        checkOp("conv2d_strided") { try conv2d($0[0], $0[1], bias: $0[2], stride: 2, padding: 1) }
+        checkOp("conv2d_grouped") { try conv2d($0[0], $0[1], bias: $0[2], padding: 1, groups: 2) }
+        checkOp("conv2d_1x1_bias") { try conv2d($0[0], $0[1], bias: $0[2]) }
+        checkOp("conv2d_rect_kernel") { try conv2d($0[0], $0[1], padding: 1) }
+        checkOp("conv_transpose2d_s2_pad") { try convTranspose2d($0[0], $0[1], stride: 2, padding: 1) }
+    }
+
+    func testConvTranspose2d() {
+        checkOp("conv_transpose2d_s2") { try convTranspose2d($0[0], $0[1], bias: $0[2], stride: 2) }
+        checkOp("conv_transpose2d_s2_pad") { try convTranspose2d($0[0], $0[1], stride: 2, padding: 1) }
+        checkOp("conv_transpose2d_s2_pad_outpad") { try convTranspose2d($0[0], $0[1], bias: $0[2], stride: 2, padding: 1, outputPadding: 1) }
+        checkOp("conv_transpose2d_grouped") { try convTranspose2d($0[0], $0[1], stride: 2, groups: 2) }
+        checkOp("conv_transpose2d_depthwise") { try convTranspose2d($0[0], $0[1], stride: 2, padding: 1, groups: 3) }
+        checkOp("conv_transpose2d_s1") { try convTranspose2d($0[0], $0[1], stride: 1, padding: 1) }
+    }
+
+    func testUpFirDn2d() {
+        checkOp("upfirdn2d_blur") { try upfirdn2d($0[0], kernel: $0[1].array, k: 4, pad: (2, 1)) }
+        checkOp("upfirdn2d_asym_kernel") { try upfirdn2d($0[0], kernel: $0[1].array, k: 3, pad: (1, 1)) }
+        checkOp("upfirdn2d_up2") { try upfirdn2d($0[0], kernel: $0[1].array, k: 4, up: 2, pad: (2, 1)) }
+        checkOp("upfirdn2d_down2") { try upfirdn2d($0[0], kernel: $0[1].array, k: 4, down: 2, pad: (1, 1)) }
+        checkOp("upfirdn2d_negpad") { try upfirdn2d($0[0], kernel: $0[1].array, k: 3, up: 2, pad: (-1, -2)) }
+        checkOp("upfirdn2d_up2_down2") { try upfirdn2d($0[0], kernel: $0[1].array, k: 3, up: 2, down: 2, pad: (1, 2)) }
+    }
+
+    func testPooling() {
+        checkOp("maxpool2d_3x3s2p1") { try maxPool2d($0[0], kernel: 3, stride: 2, padding: 1) }
+        checkOp("maxpool2d_3x3s2p1_even") { try maxPool2d($0[0], kernel: 3, stride: 2, padding: 1) }
+        checkOp("maxpool2d_2x2") { try maxPool2d($0[0], kernel: 2, stride: 2) }
+        checkOp("avgpool2d_3x3s2p1") { try avgPool2d($0[0], kernel: 3, stride: 2, padding: 1) }
+        checkOp("avgpool2d_2x2") { try avgPool2d($0[0], kernel: 2, stride: 2) }
+        checkOp("adaptive_avgpool2d_3x4") { try adaptiveAvgPool2d($0[0], outputSize: (3, 4)) }
+        checkOp("adaptive_avgpool2d_up") { try adaptiveAvgPool2d($0[0], outputSize: (5, 3)) }
+        checkOp("adaptive_avgpool2d_global") { try adaptiveAvgPool2d($0[0], outputSize: (1, 1)) }
+    }
+
+    func testResize() {
+        checkOp("resize_bilinear_ac") { try resizeBilinear($0[0], height: 7, width: 9, alignCorners: true) }
+        checkOp("resize_bilinear_ac_down") { try resizeBilinear($0[0], height: 3, width: 2, alignCorners: true) }
+        checkOp("resize_bilinear_noac") { try resizeBilinear($0[0], height: 7, width: 3, alignCorners: false) }
+        checkOp("resize_bilinear_noac_up2") { try resizeBilinear($0[0], height: 8, width: 8, alignCorners: false) }
+        checkOp("resize_bilinear_to1") { try resizeBilinear($0[0], height: 1, width: 3, alignCorners: true) }
+        checkOp("upsample_nearest_2x") { try upsampleNearest($0[0], scale: 2) }
+        checkOp("upsample_nearest_3x") { try upsampleNearest($0[0], scale: 3) }
+    }
+
+    /// Bad shapes and arguments throw a TensorError that names the op (never a crash).
+    func testBadArgumentsThrowNamingTheOp() {
+        let x = Tensor(zeros: [1, 4, 5, 5]), x3 = Tensor(zeros: [4, 5, 5])
+        let cases: [(String, () throws -> Tensor)] = [
+            ("conv2d", { try conv2d(x3, Tensor(zeros: [2, 4, 3, 3])) }),                        // rank 3 input
+            ("conv2d", { try conv2d(x, Tensor(zeros: [2, 4, 3])) }),                            // rank 3 weight
+            ("conv2d", { try conv2d(x, Tensor(zeros: [2, 3, 3, 3])) }),                         // wrong in-channels
+            ("conv2d", { try conv2d(x, Tensor(zeros: [3, 2, 3, 3]), groups: 2) }),              // O not divisible
+            ("conv2d", { try conv2d(x, Tensor(zeros: [2, 2, 3, 3]), groups: 3) }),              // C not divisible
+            ("conv2d", { try conv2d(x, Tensor(zeros: [2, 4, 7, 7])) }),                         // kernel > input
+            ("conv2d", { try conv2d(x, Tensor(zeros: [2, 4, 3, 3]), stride: 0) }),
+            ("conv2d", { try conv2d(x, Tensor(zeros: [2, 4, 3, 3]), padding: -1) }),
+            ("conv2d", { try conv2d(x, Tensor(zeros: [2, 4, 3, 3]), bias: Tensor(zeros: [3])) }),
+            ("convTranspose2d", { try convTranspose2d(x, Tensor(zeros: [3, 2, 3, 3])) }),       // wrong in-channels
+            ("convTranspose2d", { try convTranspose2d(x, Tensor(zeros: [4, 2, 3, 3]), groups: 3) }),
+            ("convTranspose2d", { try convTranspose2d(x, Tensor(zeros: [4, 2, 3, 3]), outputPadding: 2) }),
+            ("convTranspose2d", { try convTranspose2d(x, Tensor(zeros: [4, 2, 1, 1]), stride: 1, padding: 3) }),
+            ("convTranspose2d", { try convTranspose2d(x3, Tensor(zeros: [4, 2, 3, 3])) }),
+            ("upfirdn2d", { try upfirdn2d(x, kernel: [1, 2, 3], k: 2) }),                       // wrong kernel count
+            ("upfirdn2d", { try upfirdn2d(x, kernel: [Float](repeating: 1, count: 49), k: 7) }),  // kernel > input
+            ("upfirdn2d", { try upfirdn2d(x, kernel: [1], k: 1, up: 0) }),
+            ("upfirdn2d", { try upfirdn2d(x3, kernel: [1], k: 1) }),
+            ("maxPool2d", { try maxPool2d(x, kernel: 3, stride: 2, padding: 2) }),              // pad > kernel/2
+            ("maxPool2d", { try maxPool2d(x, kernel: 7) }),                                     // kernel > input
+            ("maxPool2d", { try maxPool2d(x3, kernel: 2) }),
+            ("avgPool2d", { try avgPool2d(x, kernel: 2, stride: 0) }),
+            ("avgPool2d", { try avgPool2d(x3, kernel: 2) }),
+            ("adaptiveAvgPool2d", { try adaptiveAvgPool2d(x, outputSize: (0, 2)) }),
+            ("adaptiveAvgPool2d", { try adaptiveAvgPool2d(x3, outputSize: (2, 2)) }),
+            ("resizeBilinear", { try resizeBilinear(x, height: 0, width: 3, alignCorners: true) }),
+            ("resizeBilinear", { try resizeBilinear(x3, height: 2, width: 3, alignCorners: false) }),
+            ("upsampleNearest", { try upsampleNearest(x, scale: 0) }),
+            ("upsampleNearest", { try upsampleNearest(x3, scale: 2) }),
+        ]
+        for (i, (op, f)) in cases.enumerated() {
+            XCTAssertThrowsError(try f(), "case \(i) (\(op)) did not throw") { e in
+                XCTAssertTrue(e is TensorError, "case \(i): \(e)")
+                XCTAssertTrue("\(e)".hasPrefix(op + ":"), "case \(i): error does not name \(op): \(e)")
+            }
+        }
+    }
+}
