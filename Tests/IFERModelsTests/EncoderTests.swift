@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import IFERLayers
 @testable import IFERModels
 
 /// The ASIT encoder against the PyTorch reference (scripts/reference/encoder.py), the authors'
@@ -167,7 +168,7 @@ final class EncoderTests: XCTestCase {
             XCTAssertEqual(keys.count, count, "row \(key) expands to its × count")
             for k in keys { expected[k] = shape }
         }
-        XCTAssertEqual(expected.count, 1082 - 92, "5.1 lists every encoder parameter (1082 keys less 92 buffers)")
+        XCTAssertEqual(expected.count, 1082 - 67, "5.1 lists every encoder parameter (1082 encoder keys less 67 buffers)")
         let enc = try ASITEncoder(EncoderConfig())
         let ours = enc.namedParameters(prefix: "encoder.")
         var seen = Set<String>()
@@ -201,7 +202,7 @@ final class EncoderTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(buffers, 92)
+        XCTAssertEqual(buffers, 67, "encoder buffers in 5.5 (4 _float_tensor + 63 relative_position_index)")
     }
 
     static func modules(_ m: Module, prefix: String) -> [(String, Module)] {
@@ -242,11 +243,20 @@ final class EncoderTests: XCTestCase {
         }
         XCTAssertThrowsError(try EncoderConfig(yaml: """
             model:
-              encoder: {image_size: 36, dim: 16, depths: [2, 2], heads: [3, 2], windows: [4, 4], style_width: 16,
+              encoder: {image_size: 36, dim: 16, depths: [2, 2], heads: [1, 2], windows: [4, 4], style_width: 32,
                         style_counts: [3, 5], structure_stride: 1}
             """)) { e in
+            XCTAssertTrue("\(e)".contains("image_size: expected a multiple of 8"), "\(e)")
+        }
+        XCTAssertThrowsError(try EncoderConfig(yaml: """
+            model:
+              encoder: {image_size: 32, dim: 16, depths: [2, 2], heads: [3, 2], windows: [4, 3], style_width: 16,
+                        style_counts: [3, 5], structure_stride: 2}
+            """)) { e in
             let s = "\(e)"
-            for key in ["image_size", "heads[0]", "style_width"] { XCTAssertTrue(s.contains(key + ":"), "names \(key): \(s)") }
+            for key in ["heads[0]", "windows[1]", "style_width", "structure_stride"] {
+                XCTAssertTrue(s.contains(key + ":"), "names \(key): \(s)")
+            }
         }
         let micro = try Self.microConfig(asCoded: false)
         XCTAssertEqual(micro.nLatent, 8)
@@ -280,6 +290,23 @@ final class EncoderTests: XCTestCase {
         XCTAssertEqual(Array(a.codes.array[0..<w]), Array(d.codes.array[0..<w]))
         var bad = [Philox(seed: 1)]
         XCTAssertThrowsError(try enc.forward(x, rngs: &bad))
+    }
+
+    /// Bug (c): as coded, windows of image 0 attend with image 1's global query, so image 0's
+    /// codes change when only image 1 changes; the fixed version keeps images independent.
+    func testGlobalQueryBatchIndependenceOnlyWhenFixed() throws {
+        for asCoded in [false, true] {
+            let enc = try ASITEncoder(try Self.microConfig(asCoded: asCoded))
+            enc.resetAll(seed: 5)
+            for (_, t) in enc.namedParameters() where t.count > 1 && t.rank == 1 && t.ptr[0] == 1e-5 { t.fill(0.5) }
+            let a = Self.detValues(3 * 32 * 32, stream: 11), b = Self.detValues(3 * 32 * 32, stream: 12)
+            let c = Self.detValues(3 * 32 * 32, stream: 13)
+            let y1 = try Autograd.noGrad { try enc(Tensor(a + b, shape: [2, 3, 32, 32])) }
+            let y2 = try Autograd.noGrad { try enc(Tensor(a + c, shape: [2, 3, 32, 32])) }
+            let n = 8 * 32
+            let same = Array(y1.codes.array[0..<n]) == Array(y2.codes.array[0..<n])
+            XCTAssertEqual(same, !asCoded, "as_coded \(asCoded): image 0 independent of image 1")
+        }
     }
 
     func testRejectsWrongInputShape() throws {
