@@ -169,7 +169,9 @@ final class EncoderTests: XCTestCase {
             for k in keys { expected[k] = shape }
         }
         XCTAssertEqual(expected.count, 1082 - 67, "5.1 lists every encoder parameter (1082 encoder keys less 67 buffers)")
-        let enc = try ASITEncoder(EncoderConfig())
+        // Built as the IFER classifier, whose feature_model is the same encoder (one allocation).
+        let ifer = try IferClassifier(encoder: EncoderConfig(), head: IferHeadConfig())
+        let enc = ifer.featureModel
         let ours = enc.namedParameters(prefix: "encoder.")
         var seen = Set<String>()
         for (k, t) in ours {
@@ -203,6 +205,23 @@ final class EncoderTests: XCTestCase {
             }
         }
         XCTAssertEqual(buffers, 67, "encoder buffers in 5.5 (4 _float_tensor + 63 relative_position_index)")
+
+        // IFER classifier: feature_model.* = the encoder keys, plus the 7 head keys of 5.4.
+        let iferKeys = ifer.namedParameters()
+        XCTAssertEqual(iferKeys.filter { $0.0.hasPrefix("feature_model.") }.map { "encoder." + $0.0.dropFirst(14) },
+                       ours.map(\.0))
+        var head: [String: [Int]] = [:]
+        for (key, shape, _) in Self.tableRows(md.replacingOccurrences(of: "| `conv.", with: "| `encoder.conv.")
+                                                .replacingOccurrences(of: "| `style_conv.", with: "| `encoder.style_conv.")
+                                                .replacingOccurrences(of: "| `head.", with: "| `encoder.head."),
+                                              section: "### 5.4", until: "### 5.5") {
+            head[String(key.dropFirst("encoder.".count))] = shape
+        }
+        XCTAssertEqual(head.count, 7)
+        let ourHead = iferKeys.filter { !$0.0.hasPrefix("feature_model.") }
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: ourHead.map { ($0.0, $0.1.shape) }), head)
+        XCTAssertEqual(ifer.parameterCount, 268_720_655, "IFER classifier total (paper-state-dict.md section 1)")
+        XCTAssertEqual(IferClassifier.key(fromASIT: "encoder.levels.0.blocks.1.gamma1"), "feature_model.levels.0.blocks.1.gamma1")
     }
 
     static func modules(_ m: Module, prefix: String) -> [(String, Module)] {
@@ -307,6 +326,66 @@ final class EncoderTests: XCTestCase {
             let same = Array(y1.codes.array[0..<n]) == Array(y2.codes.array[0..<n])
             XCTAssertEqual(same, !asCoded, "as_coded \(asCoded): image 0 independent of image 1")
         }
+    }
+
+    // MARK: assemblies
+
+    static let microModel = """
+        model:
+          generator: {size: 32, style_dim: 32, n_mlp: 2, channel_max: 32, feature_resolutions: [8, 4]}
+          discriminator: {channel_max: 32, out_dim: 16}
+          ifer_head: {num_classes: 7}
+        """
+
+    func microModelConfig() throws -> ModelConfig {
+        let enc = try String(contentsOf: Self.fixtures.appendingPathComponent("micro_encoder.yaml"), encoding: .utf8)
+        // Splice the frozen micro encoder section under the micro generator / discriminator.
+        let body = enc.split(separator: "\n").drop { !$0.hasPrefix("  encoder:") }.joined(separator: "\n")
+        return try ModelConfig(yaml: Self.microModel + "\n" + body + "\n")
+    }
+
+    func testASITAssemblyKeysForwardAndFrozenDecoder() throws {
+        let asit = try ASIT(try microModelConfig())
+        asit.resetAll(seed: 1)
+        asit.freezeDecoder()
+        let keys = asit.namedParameters().map(\.0)
+        XCTAssertTrue(keys.allSatisfy { $0.hasPrefix("encoder.") || $0.hasPrefix("decoder.") })
+        XCTAssertEqual(keys.filter { $0.hasPrefix("encoder.") }, asit.encoder.namedParameters(prefix: "encoder.").map(\.0))
+        XCTAssertTrue(asit.namedBuffers().contains { $0.0 == "latent_avg" })
+        var rng = Philox(seed: 2)
+        try asit.computeLatentAvg(samples: 64, rng: &rng)
+        XCTAssertGreaterThan(asit.latentAvg.array.map(abs).max() ?? 0, 0)
+
+        let x = try Tensor(Self.detValues(2 * 3 * 32 * 32, stream: 21), shape: [2, 3, 32, 32])
+        var none: [Philox] = []
+        let raw = try Autograd.noGrad { try asit.encoder(x) }
+        let out = try asit(x, rngs: &none)
+        XCTAssertEqual(out.image.shape, [2, 3, 32, 32])
+        XCTAssertEqual(out.codes.shape, [2, 8, 32])
+        XCTAssertEqual(out.structure.shape, [2, 32, 4, 4])
+        // codes = raw encoder codes + latent_avg in every row.
+        let w = out.codes.array, r = raw.codes.array, avg = asit.latentAvg.array
+        for i in 0..<w.count { XCTAssertEqual(w[i], r[i] + avg[i % 32], accuracy: 1e-5) }
+        try sumAll(try square(out.image)).backward()
+        XCTAssertTrue(asit.encoder.namedParameters().contains { $0.1.grad != nil }, "the loss reaches the encoder")
+        XCTAssertTrue(asit.decoder.namedParameters().allSatisfy { $0.1.grad == nil }, "the frozen decoder gets no gradient")
+        Autograd.reset()
+    }
+
+    func testIferClassifierAssembly() throws {
+        let cfg = try microModelConfig()
+        let ifer = try IferClassifier(cfg)
+        ifer.resetAll(seed: 4)
+        let keys = ifer.namedParameters().map(\.0)
+        XCTAssertEqual(keys.filter { !$0.hasPrefix("feature_model.") }.sorted(),
+                       ["conv.bias", "conv.weight", "head.bias", "head.weight", "style_conv.modulation.bias",
+                        "style_conv.modulation.weight", "style_conv.weight"])
+        let logits = try ifer(Tensor(Self.detValues(2 * 3 * 32 * 32, stream: 22), shape: [2, 3, 32, 32]))
+        XCTAssertEqual(logits.shape, [2, 7])
+        Autograd.reset()
+        var bad = cfg
+        bad.iferHead.styleDim = 16
+        XCTAssertThrowsError(try IferClassifier(bad)) { e in XCTAssertTrue("\(e)".contains("ifer_head.style_dim"), "\(e)") }
     }
 
     func testRejectsWrongInputShape() throws {
