@@ -220,6 +220,7 @@ final class EncoderTests: XCTestCase {
         XCTAssertEqual(head.count, 7)
         let ourHead = iferKeys.filter { !$0.0.hasPrefix("feature_model.") }
         XCTAssertEqual(Dictionary(uniqueKeysWithValues: ourHead.map { ($0.0, $0.1.shape) }), head)
+        XCTAssertEqual(enc.macs, 64_164_634_624, "forward MACs, torch FlopCounterMode on the reference (64.165 G, section 2)")
         XCTAssertEqual(ifer.parameterCount, 268_720_655, "IFER classifier total (paper-state-dict.md section 1)")
         XCTAssertEqual(IferClassifier.key(fromASIT: "encoder.levels.0.blocks.1.gamma1"), "feature_model.levels.0.blocks.1.gamma1")
     }
@@ -232,7 +233,9 @@ final class EncoderTests: XCTestCase {
 
     func testMicroCountMatchesReference() throws {
         // `encoder.py count` on micro_encoder.yaml: 242141 parameters.
-        XCTAssertEqual(try ASITEncoder(try Self.microConfig(asCoded: false)).parameterCount, 242_141)
+        let micro = try ASITEncoder(try Self.microConfig(asCoded: false))
+        XCTAssertEqual(micro.parameterCount, 242_141)
+        XCTAssertEqual(micro.macs, 2_993_536, "FlopCounterMode MACs of the reference micro encoder")
     }
 
     // MARK: config
