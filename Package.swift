@@ -49,7 +49,7 @@ let package = Package(
 
         .testTarget(name: "IFERTensorTests", dependencies: ["IFERTensor"], exclude: ["Fixtures"], swiftSettings: fast),
         .testTarget(name: "IFERIOTests", dependencies: ["IFERIO"], exclude: ["Fixtures"], swiftSettings: fast),
-        .testTarget(name: "IFERLayersTests", dependencies: ["IFERLayers"], swiftSettings: fast),
+        .testTarget(name: "IFERLayersTests", dependencies: ["IFERLayers"], exclude: ["Fixtures"], swiftSettings: fast),
         .testTarget(name: "IFERModelsTests", dependencies: ["IFERModels"], exclude: ["Fixtures"], swiftSettings: fast),
         .testTarget(name: "IFEROptimTests", dependencies: ["IFEROptim"], exclude: ["Fixtures"], swiftSettings: fast),
         // Distributed tests launch real `mpirun` processes of the `ifer` executable.

@@ -26,11 +26,11 @@ public struct RankLogHandler: LogHandler {
         return rank == 0 || level >= .warning
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?,
-                    source: String, file: String, function: String, line: UInt) {
-        guard shouldPrint(level) else { return }
-        FileHandle.standardError.write(Data(RankLogHandler.format(rank: rank, level: level, message: "\(message)",
-                                                                   metadata: metadata.merging(extra ?? [:]) { $1 }).utf8))
+    public func log(event: LogEvent) {
+        guard shouldPrint(event.level) else { return }
+        let line = RankLogHandler.format(rank: rank, level: event.level, message: "\(event.message)",
+                                         metadata: metadata.merging(event.metadata ?? [:]) { $1 })
+        FileHandle.standardError.write(Data(line.utf8))
     }
 
     /// "[rank 1] warning: message key=value\n"; info lines carry no level word.

@@ -1,0 +1,217 @@
+import Foundation
+import IFERTensor
+
+/// Data-parallel replicas over one FlatBuffer of parameters (PyTorch DDP semantics, llm.c layout).
+///
+/// - At start (`broadcastParameters`) rank 0's parameters and buffers are copied to every rank.
+/// - The gradient buffer is cut into buckets of about `bucketBytes` (1 MB by default: on one node
+///   of this kind, 1 MB all-reduces beat both smaller ones and one big call), walking the
+///   parameters in reverse registration order, the order backward finishes them.
+/// - `backwardHook` (pass it as `onGradReady`) marks a parameter's gradient final; when all of a
+///   bucket's parameters are final the bucket is handed to a communication thread that all-reduces
+///   it (average over ranks) while the backward pass continues on the main thread.
+/// - The communication thread reduces buckets strictly in bucket order, so every rank issues the
+///   same sequence of collectives even if gradients become final in a different order.
+/// - `finishGradientSync` waits for all buckets. A bucket whose parameters never got a gradient is
+///   reduced as it is: zeros when the caller zeroed the gradients, so every rank agrees.
+/// - `noSync { }` (or `requireSync = false`) skips communication for gradient-accumulation
+///   micro-steps; the last micro-step syncs the accumulated sum.
+/// - Buffers (EMA copies, momentum networks) are never reduced: every rank applies the same
+///   update to identical values. `checkReplicas` verifies that, and the parameters, by hash.
+///
+/// While a sync is in flight (between the first hook call and `finishGradientSync`) the main thread
+/// must not issue collectives of its own: the ranks' collective order would differ.
+public final class DataParallel {
+    public let flat: FlatBuffer
+    public let buffers: [Tensor]
+    public let comm: Communicator
+    /// Buckets in reduction order: bucket 0 holds the last-registered parameters.
+    public let buckets: [Bucket]
+    /// Largest single MPI call, in floats (a bucket bigger than this, one huge tensor, is sent in pieces).
+    public let chunkFloats: Int
+    /// False during accumulation micro-steps: the hook and `finishGradientSync` do nothing.
+    public var requireSync = true
+
+    public struct Bucket {
+        /// Indices into `flat.tensors`, ascending.
+        public let tensors: ClosedRange<Int>
+        /// Float range of the flat gradient buffer (alignment padding included: it stays zero).
+        public let range: Range<Int>
+    }
+
+    // Round state, shared with the communication thread under `cond`.
+    private let cond = NSCondition()
+    private let bucketOf: [Int]
+    private var pending: [Int]
+    private var ready: [Bool]
+    private var seen: [Bool]
+    private var reduced = 0
+    private var roundOpen = false
+    private var failure: Error?
+    private var twice: String?
+    private var closed = false
+    private var thread: Thread?
+
+    /// `buffers`: non-parameter state to broadcast at start and include in replica checks.
+    public init(_ flat: FlatBuffer, comm: Communicator, buffers: [Tensor] = [], bucketBytes: Int = 1 << 20) throws {
+        guard let grads = flat.grads else {
+            throw DistError.mismatch("rank \(comm.rank): DataParallel needs a FlatBuffer created withGradients: true")
+        }
+        guard bucketBytes >= 64 else {
+            throw DistError.mismatch("rank \(comm.rank): bucket size \(bucketBytes) bytes is too small (minimum 64)")
+        }
+        self.flat = flat
+        self.buffers = buffers
+        self.comm = comm
+        let cap = bucketBytes / MemoryLayout<Float>.stride
+        chunkFloats = cap
+        // Reverse registration order, closing a bucket once adding the next tensor would exceed the cap.
+        var out: [Bucket] = []
+        var hi = flat.tensors.count - 1
+        var size = 0
+        func end(_ i: Int) -> Int { i + 1 < flat.tensors.count ? flat.offsets[i + 1] : grads.count }
+        for i in stride(from: flat.tensors.count - 1, through: 0, by: -1) {
+            let n = end(i) - flat.offsets[i]
+            if size > 0 && size + n > cap {
+                out.append(Bucket(tensors: (i + 1)...hi, range: flat.offsets[i + 1]..<end(hi)))
+                hi = i
+                size = 0
+            }
+            size += n
+        }
+        if !flat.tensors.isEmpty { out.append(Bucket(tensors: 0...hi, range: flat.offsets[0]..<end(hi))) }
+        buckets = out
+        var bucketOf = [Int](repeating: 0, count: flat.tensors.count)
+        for (b, bucket) in out.enumerated() { for t in bucket.tensors { bucketOf[t] = b } }
+        self.bucketOf = bucketOf
+        pending = out.map { $0.tensors.count }
+        ready = [Bool](repeating: false, count: out.count)
+        seen = [Bool](repeating: false, count: flat.tensors.count)
+        if comm.worldSize > 1 {
+            let t = Thread { [unowned self] in self.communicationLoop() }
+            t.name = "ifer-allreduce"
+            t.start()
+            thread = t
+        }
+    }
+
+    deinit { close() }
+
+    /// Stops the communication thread (also done by deinit).
+    public func close() {
+        cond.lock(); closed = true; cond.broadcast(); cond.unlock()
+    }
+
+    /// Copies rank 0's parameters and buffers to every rank.
+    public func broadcastParameters() throws {
+        try comm.broadcast(UnsafeMutableRawPointer(flat.values.base), bytes: flat.count * MemoryLayout<Float>.stride, root: 0)
+        for b in buffers { try comm.broadcast(b, root: 0) }
+    }
+
+    /// Pass as `onGradReady` to `backward`.
+    public var backwardHook: (Tensor) -> Void { { [unowned self] t in self.gradientReady(t) } }
+
+    /// Marks one parameter's gradient final; launches its bucket when that was the last one.
+    public func gradientReady(_ t: Tensor) {
+        guard requireSync, comm.worldSize > 1 else { return }
+        let i = t.flatIndex
+        // Parameters of another FlatBuffer (e.g. a second network) are not ours to reduce.
+        guard i >= 0, i < flat.tensors.count, flat.tensors[i] === t else { return }
+        cond.lock()
+        roundOpen = true
+        if seen[i] {
+            twice = twice ?? "'\(t.name)' (tensor \(i))"
+        } else {
+            seen[i] = true
+            let b = bucketOf[i]
+            pending[b] -= 1
+            if pending[b] == 0 { ready[b] = true; cond.broadcast() }
+        }
+        cond.unlock()
+    }
+
+    /// Waits until every bucket is all-reduced (launching the ones whose parameters got no
+    /// gradient), then starts a fresh round. Gradients are then the average over ranks.
+    public func finishGradientSync() throws {
+        guard requireSync, comm.worldSize > 1 else { return }
+        cond.lock()
+        roundOpen = true
+        for b in ready.indices where !ready[b] { ready[b] = true }
+        cond.broadcast()
+        while reduced < buckets.count { cond.wait() }
+        let error = failure, double = twice
+        // Fresh round.
+        reduced = 0
+        roundOpen = false
+        failure = nil
+        twice = nil
+        pending = buckets.map { $0.tensors.count }
+        for b in ready.indices { ready[b] = false }
+        for t in seen.indices { seen[t] = false }
+        cond.unlock()
+        if let e = error { throw e }
+        if let d = double {
+            throw DistError.mismatch("rank \(comm.rank): parameter \(d) became ready twice in one gradient sync; "
+                + "wrap earlier backward passes of the same step in noSync { }")
+        }
+    }
+
+    /// Backward from `loss`, then (when syncing) the gradient all-reduce, overlapped.
+    public func backward(_ loss: Tensor, gradient: Tensor? = nil) throws {
+        if requireSync && comm.worldSize > 1 {
+            do {
+                try loss.backward(gradient: gradient, onGradReady: backwardHook)
+            } catch {
+                try? finishGradientSync()  // keep the collective sequence aligned before reporting
+                throw error
+            }
+            try finishGradientSync()
+        } else {
+            try loss.backward(gradient: gradient)
+        }
+    }
+
+    /// Runs `body` (accumulation micro-steps) without gradient communication.
+    public func noSync<T>(_ body: () throws -> T) rethrows -> T {
+        let was = requireSync
+        requireSync = false
+        defer { requireSync = was }
+        return try body()
+    }
+
+    /// Compares a hash of every parameter and buffer across ranks (see ReplicaCheck.swift).
+    public func checkReplicas(step: Int) throws {
+        try ReplicaCheck.verify(flat.tensors + buffers, comm: comm, step: step)
+    }
+
+    // MARK: communication thread
+
+    private func communicationLoop() {
+        guard let grads = flat.grads else { return }
+        cond.lock()
+        while true {
+            while !closed && !(reduced < buckets.count && ready[reduced]) { cond.wait() }
+            if closed { break }
+            let b = reduced
+            let skip = failure != nil
+            cond.unlock()
+            var error: Error?
+            if !skip {
+                let r = buckets[b].range
+                var start = r.lowerBound
+                do {
+                    while start < r.upperBound {
+                        let n = min(chunkFloats, r.upperBound - start)
+                        try comm.allReduce(grads.base + start, count: n, average: true)
+                        start += n
+                    }
+                } catch let e { error = e }
+            }
+            cond.lock()
+            if let e = error, failure == nil { failure = e }
+            reduced += 1
+            cond.broadcast()
+        }
+        cond.unlock()
+    }
+}
