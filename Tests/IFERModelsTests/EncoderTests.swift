@@ -283,9 +283,13 @@ final class EncoderTests: XCTestCase {
         let micro = try Self.microConfig(asCoded: false)
         XCTAssertEqual(micro.nLatent, 8)
         XCTAssertEqual(micro.structureSize, 4)
-        XCTAssertNoThrow(try micro.validate(against: GeneratorConfig(size: 32, styleDim: 32, channelMax: 32)))
+        XCTAssertNoThrow(try micro.validate(against: GeneratorConfig(size: 32, styleDim: 32, channelMax: 32, featureResolutions: [8, 4])))
         XCTAssertThrowsError(try micro.validate(against: GeneratorConfig(size: 64, styleDim: 32, channelMax: 32))) { e in
             XCTAssertTrue("\(e)".contains("encoder.style_counts"), "\(e)")
+        }
+        XCTAssertThrowsError(try micro.validate(against: GeneratorConfig(size: 32, styleDim: 32, channelMax: 32,
+                                                                          featureResolutions: [16, 8, 4]))) { e in
+            XCTAssertTrue("\(e)".contains("generator.feature_resolutions: expected [8, 4]"), "\(e)")
         }
     }
 
@@ -389,6 +393,27 @@ final class EncoderTests: XCTestCase {
         var bad = cfg
         bad.iferHead.styleDim = 16
         XCTAssertThrowsError(try IferClassifier(bad)) { e in XCTAssertTrue("\(e)".contains("ifer_head.style_dim"), "\(e)") }
+    }
+
+    /// resetAll draws the authors' initialisation: layer scale γ = layer_scale, α = 0, bias tables
+    /// and Linear weights N(0, 0.02²) (truncated), EqualLinear N(0, 1), LayerNorm 1 / 0.
+    func testInitialisationFollowsTheAuthors() throws {
+        let enc = try ASITEncoder(try Self.microConfig(asCoded: false))
+        enc.resetAll(seed: 8)
+        func std(_ t: Tensor) -> Float {
+            let a = t.array, m = a.reduce(0, +) / Float(a.count)
+            return (a.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Float(a.count)).squareRoot()
+        }
+        for (k, t) in enc.namedParameters() {
+            if k.hasSuffix("gamma1") || k.hasSuffix("gamma2") { XCTAssertTrue(t.array.allSatisfy { $0 == 1e-5 }, k) }
+            if k.hasSuffix("alpha") { XCTAssertEqual(t.array, [0], k) }
+            if k.hasSuffix("norm1.weight") { XCTAssertTrue(t.array.allSatisfy { $0 == 1 }, k) }
+            if k.hasSuffix("qkv.weight") || k.hasSuffix("relative_position_bias_table") {
+                XCTAssertEqual(std(t), 0.02, accuracy: 0.006, k)
+            }
+            if k.hasSuffix("qkv.bias") { XCTAssertTrue(t.array.allSatisfy { $0 == 0 }, k) }
+            if k.hasSuffix("linear.weight") { XCTAssertEqual(std(t), 1, accuracy: 0.05, k) }
+        }
     }
 
     func testRejectsWrongInputShape() throws {

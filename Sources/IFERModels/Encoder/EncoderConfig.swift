@@ -175,7 +175,8 @@ public struct EncoderConfig: Equatable {
         }
     }
 
-    /// Checks the encoder against the generator it drives (code count and width, structure code).
+    /// Checks the encoder against the generator it drives (code count and width, structure code,
+    /// feature resolutions of the distribution loss, image size).
     public func validate(against g: GeneratorConfig, path: String = "model") throws {
         var bad: [String] = []
         if nLatent != g.nLatent {
@@ -186,6 +187,11 @@ public struct EncoderConfig: Equatable {
         }
         if structureChannels != g.inputChannels {
             bad.append("encoder.structure_channels: expected \(g.inputChannels) (generator 4×4 input), found \(structureChannels)")
+        }
+        // The distribution loss pairs encoder branch f_i with the generator's features at the same resolution.
+        let branches = (0..<pyramidLevels).map { levelResolution($0) }
+        if g.featureResolutions != branches {
+            bad.append("generator.feature_resolutions: expected \(branches) (the resolutions of the encoder's feature branches f1…f\(branches.count)), found \(g.featureResolutions)")
         }
         if imageSize != g.size {
             bad.append("encoder.image_size: expected \(g.size) (generator size), found \(imageSize)")
