@@ -74,6 +74,6 @@ struct SynthCommand: ParsableCommand {
         let splits = layout.splits.map { "\($0.name) \(perSplit[$0.name] ?? 0)" }.joined(separator: ", ")
         let rate = Double(result.items.count) / max(seconds, 1e-9)
         print("wrote \(result.items.count) \(layout.rawValue) images (\(splits)) at \(resolution)px to \(out) "
-              + "in \(String(format: "%.1f", seconds)) s (\(String(format: "%.0f", rate)) img/s)")
+              + "in \(String(format: "%.1f", seconds)) s (\(String(format: "%.1f", rate)) img/s)")
     }
 }

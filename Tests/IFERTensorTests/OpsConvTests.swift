@@ -23,9 +23,8 @@ final class OpsConvTests: XCTestCase {
     /// The same cases with tiny GEMM tiles, so large-image code paths (bands of output rows,
     /// uneven last band, 1×1 convs reading the input in place) run on small fixtures.
     func testConvWithSmallTiles() {
-        let saved = ConvShape.tileColumns
         ConvShape.tileColumns = 7
-        defer { ConvShape.tileColumns = saved }
+        defer { ConvShape.tileColumns = nil }
         checkOp("conv2d_padded_bias") { try conv2d($0[0], $0[1], bias: $0[2], padding: 1) }
         checkOp("conv2d_strided") { try conv2d($0[0], $0[1], bias: $0[2], stride: 2, padding: 1) }
         checkOp("conv2d_grouped") { try conv2d($0[0], $0[1], bias: $0[2], padding: 1, groups: 2) }

@@ -53,10 +53,10 @@ public enum FaceExpression: Int, CaseIterable, Sendable {
         case .neutral:
             return ExpressionShape()
         case .happy:
-            return ExpressionShape(browRaise: 0.006, eyeOpen: 0.62, mouthCurve: 0.036, mouthOpen: 0.022,
+            return ExpressionShape(browRaise: 0.006, eyeOpen: 0.7, mouthCurve: 0.046, mouthOpen: 0.042,
                                    mouthWidth: 1.25, teeth: true, cheekLift: true)
         case .sad:
-            return ExpressionShape(browRaise: 0.002, browInnerTilt: 0.030, eyeOpen: 0.72, mouthCurve: -0.030,
+            return ExpressionShape(browRaise: 0.002, browInnerTilt: 0.036, eyeOpen: 0.72, mouthCurve: -0.052,
                                    mouthWidth: 0.92, lowerLipPout: true)
         case .surprise:
             return ExpressionShape(browRaise: 0.034, browArch: 0.016, eyeOpen: 1.65, mouthOpen: 0.075,
@@ -66,10 +66,10 @@ public enum FaceExpression: Int, CaseIterable, Sendable {
                                    mouthOpen: 0.032, mouthWidth: 1.18, teeth: true)
         case .disgust:
             return ExpressionShape(browRaise: -0.012, browInnerTilt: -0.010, eyeOpen: 0.58, mouthCurve: -0.014,
-                                   mouthOpen: 0.014, mouthWidth: 0.95, mouthTilt: 0.024, teeth: true, noseWrinkle: true)
+                                   mouthOpen: 0.014, mouthWidth: 0.95, mouthTilt: 0.030, teeth: true, noseWrinkle: true)
         case .anger:
-            return ExpressionShape(browRaise: -0.022, browInnerTilt: -0.034, eyeOpen: 0.66, mouthCurve: -0.012,
-                                   mouthWidth: 0.84, lipThickness: 0.55, frownLines: true)
+            return ExpressionShape(browRaise: -0.026, browInnerTilt: -0.042, eyeOpen: 0.55, mouthCurve: -0.018,
+                                   mouthWidth: 0.84, lipThickness: 0.5, frownLines: true)
         }
     }
 }

@@ -88,14 +88,14 @@ public struct FaceIdentity: Sendable {
         gaze = g.uniform(-0.25, 0.25)
 
         browGap = eyeH * g.uniform(1.7, 2.2)
-        browThick = headRX * g.uniform(0.075, 0.105)
+        browThick = headRX * g.uniform(0.085, 0.115)
         browLength = eyeW * g.uniform(1.05, 1.3)
 
         noseLength = headRY * g.uniform(0.30, 0.40)
         noseWidth = headRX * g.uniform(0.13, 0.19)
         mouthY = headRY * g.uniform(0.46, 0.55)
-        mouthW = headRX * g.uniform(0.32, 0.40)
-        lipThick = headRY * g.uniform(0.022, 0.034)
+        mouthW = headRX * g.uniform(0.36, 0.44)
+        lipThick = headRY * g.uniform(0.028, 0.038)
         lips = RGB.mix(skin, RGB(0.70, 0.22, 0.25), g.uniform(0.35, 0.6))
         intensity = g.uniform(0.8, 1.1)
     }

@@ -55,15 +55,19 @@ struct ConvShape {
     /// 1×1, stride 1, no padding: the input already is its own im2col matrix.
     var pointwise: Bool { win.kh == 1 && win.kw == 1 && win.stride == 1 && win.padding == 0 }
 
-    /// GEMM columns per tile. Small enough that a tile's column buffer stays in cache, large
-    /// enough for OpenBLAS to run near its peak.
-    static var tileColumns = 1024
+    /// Tests set this to force tiny tiles; nil picks `columnsPerTile` from the sizes.
+    static var tileColumns: Int? = nil
+
+    /// GEMM columns per tile: a column buffer of about 512 KB (half of L2) so it stays in cache
+    /// between im2col and the GEMM, but never under 256 columns, which OpenBLAS needs to run near
+    /// its peak (measured on the 64-channel 3x3 benchmark convs: 256-512 beat 1024 and whole images).
+    var columnsPerTile: Int { ConvShape.tileColumns ?? max(256, (1 << 17) / max(1, win.patchSize)) }
 
     /// The GEMM tiles: `m` whole samples side by side when images are small (so GEMMs still get
-    /// about `tileColumns` columns), or a band of output rows of one sample when they are large.
+    /// about `columnsPerTile` columns), or a band of output rows of one sample when they are large.
     /// Calls body(n0, m, rows) for samples n0..<n0+m and output rows `rows` of each.
     func forEachTile(_ body: (Int, Int, Range<Int>) -> Void) {
-        let target = ConvShape.tileColumns
+        let target = columnsPerTile
         let p = win.positions
         if p >= target {
             let band = max(1, target / win.outW)
@@ -78,7 +82,7 @@ struct ConvShape {
 
     /// Floats of column buffer (and of the gather buffer for multi-sample tiles) one tile needs.
     var tileBuffers: (col: Int, gather: Int) {
-        let target = ConvShape.tileColumns, p = win.positions
+        let target = columnsPerTile, p = win.positions
         if p >= target {
             let band = max(1, target / win.outW)
             return (pointwise ? 0 : win.patchSize * min(win.outH, band) * win.outW, 0)

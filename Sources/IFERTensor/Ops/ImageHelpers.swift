@@ -67,6 +67,10 @@ struct Window {
                     let row = col + ((c * kh + ki) * kw + kj) * ld
                     let (lo, hi) = validColumns(kj)
                     let off = kj - padding
+                    if s == 1 && ow == width {
+                        sameWidthCopy(plane, row, ki: ki, off: off, lo: lo, hi: hi, rows: rows)
+                        continue
+                    }
                     for oh in rows {
                         let dst = row + (oh - rows.lowerBound) * ow
                         let ih = oh * s - padding + ki
@@ -113,6 +117,41 @@ struct Window {
                     }
                 }
             }
+        }
+    }
+}
+
+// MARK: - Stride 1 with "same" width (the common 3x3 pad 1 case)
+//
+// When stride is 1 and the output is as wide as the input, one im2col row (c, ki, kj) is the
+// input plane shifted by a constant offset: its valid output rows are one contiguous copy, after
+// which the columns that fall on the left/right padding are zeroed. This replaces a short copy
+// per output row with one long one.
+extension Window {
+    /// Output rows of `rows` whose input row oh - padding + ki lies inside the image.
+    @inline(__always)
+    private func validRows(_ ki: Int, _ rows: Range<Int>) -> Range<Int> {
+        let r0 = min(rows.upperBound, max(rows.lowerBound, padding - ki))
+        return r0..<max(r0, min(rows.upperBound, height + padding - ki))
+    }
+
+    fileprivate func sameWidthCopy(_ plane: UnsafePointer<Float>, _ row: UnsafeMutablePointer<Float>, ki: Int, off: Int,
+                                   lo: Int, hi: Int, rows: Range<Int>) {
+        let w = width, valid = validRows(ki, rows), first = rows.lowerBound
+        row.update(repeating: 0, count: (valid.lowerBound - first) * w)
+        (row + (valid.upperBound - first) * w).update(repeating: 0, count: (rows.upperBound - valid.upperBound) * w)
+        if valid.isEmpty { return }
+        let dst = row + (valid.lowerBound - first) * w
+        if hi <= lo { dst.update(repeating: 0, count: valid.count * w); return }
+        // Elements [lo, n - (w - hi)) of the band map to plane + start + i; the rest of each
+        // row's ends are padding, zeroed after the copy.
+        let src = plane + (valid.lowerBound - padding + ki) * w + off
+        let n = valid.count * w
+        (dst + lo).update(from: src + lo, count: n - lo - (w - hi))
+        for r in 0..<valid.count {
+            let d = dst + r * w
+            for j in 0..<lo { d[j] = 0 }
+            for j in hi..<w { d[j] = 0 }
         }
     }
 }

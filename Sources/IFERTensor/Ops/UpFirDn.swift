@@ -25,13 +25,18 @@ public func upfirdn2d(_ x: Tensor, kernel: [Float], k: Int, up: Int = 1, down: I
         for plane in 0..<(n * c) {
             let src = x.ptr + plane * h * w, dst = y.ptr + plane * oh * ow
             for oy in 0..<oh {
-                let yrow = dst + oy * ow
                 for ty in rows.taps(oy) {
                     let xrow = src + rows.input[ty] * w, krow = kp + rows.kernel[ty] * k
-                    for ox in 0..<ow {
-                        var acc: Float = 0
-                        for tx in cols.taps(ox) { acc += xrow[cols.input[tx]] * krow[cols.kernel[tx]] }
-                        yrow[ox] += acc
+                    cols.forEachColumnTap(krow) { kv, lo, hi, at, step in
+                        // yrow[ox] += kv * xrow[ox * step + at] for ox in lo..<hi
+                        let yrow = dst + oy * ow
+                        if step == 1 {
+                            for ox in lo..<hi { yrow[ox] += kv * xrow[ox + at] }
+                        } else {
+                            for ox in lo..<hi { yrow[ox] += kv * xrow[ox * step + at] }
+                        }
+                    } general: { ox, ix, kv in
+                        dst[oy * ow + ox] += kv * xrow[ix]
                     }
                 }
             }
@@ -49,9 +54,10 @@ public func upfirdn2d(_ x: Tensor, kernel: [Float], k: Int, up: Int = 1, down: I
                     let grow = gsrc + oy * ow
                     for ty in rows.taps(oy) {
                         let xrow = gdst + rows.input[ty] * w, krow = kp + rows.kernel[ty] * k
-                        for ox in 0..<ow {
-                            let gv = grow[ox]
-                            for tx in cols.taps(ox) { xrow[cols.input[tx]] += gv * krow[cols.kernel[tx]] }
+                        cols.forEachColumnTap(krow) { kv, lo, hi, at, step in
+                            for ox in lo..<hi { xrow[ox * step + at] += kv * grow[ox] }
+                        } general: { ox, ix, kv in
+                            xrow[ix] += kv * grow[ox]
                         }
                     }
                 }
@@ -69,6 +75,7 @@ struct FIRTaps {
     private(set) var kernel: [Int] = []
 
     init(op: String, length: Int, up: Int, down: Int, pad: (Int, Int), k: Int, shape: [Int]) throws {
+        self.length = length; self.up = up; self.down = down; self.pad0 = pad.0; self.k = k
         let padded = length * up + pad.0 + pad.1
         guard padded >= k else {
             throw TensorError.shapeMismatch(op: op, shapes: [shape, [k, k]],
@@ -87,5 +94,30 @@ struct FIRTaps {
         }
     }
 
+    let length: Int, up: Int, down: Int, pad0: Int, k: Int
+
     @inline(__always) func taps(_ o: Int) -> Range<Int> { start[o]..<start[o + 1] }
+
+    /// Walks the taps of a whole output row against one kernel row `krow`. Without up-sampling,
+    /// kernel index k-1-i meets input o·down + i - pad0 for every output o in a contiguous range,
+    /// so each kernel value becomes one strided axpy: strided(kv, lo, hi, at, step) with input
+    /// index o·step + at. With up-sampling the taps are irregular and go one by one through
+    /// general(o, inputIndex, kv).
+    @inline(__always)
+    func forEachColumnTap(_ krow: UnsafePointer<Float>, strided: (Float, Int, Int, Int, Int) -> Void,
+                          general: (Int, Int, Float) -> Void) {
+        if up == 1 {
+            for i in 0..<k {
+                let at = i - pad0
+                // 0 <= o·down + at < length
+                let lo = at >= 0 ? 0 : (-at + down - 1) / down
+                let hi = length - 1 - at < 0 ? 0 : min(outLength, (length - 1 - at) / down + 1)
+                if hi > lo { strided(krow[k - 1 - i], lo, hi, at, down) }
+            }
+        } else {
+            for o in 0..<outLength {
+                for t in start[o]..<start[o + 1] { general(o, input[t], krow[kernel[t]]) }
+            }
+        }
+    }
 }

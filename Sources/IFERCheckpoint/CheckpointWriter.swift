@@ -1,0 +1,161 @@
+// Writes checkpoints crash-safely (DESIGN.md section 8). The sequence, and why each step:
+//   1. write every dataset to ".ckpt-<step>.h5.tmp-<pid>" (never matches ckpt-*.h5, so a crash
+//      mid-write leaves nothing a reader would pick up) and close it;
+//   2. fsync the temporary file so its bytes are on disk before any name points at them;
+//   3. hash the whole file and write "<name>.sha256" (atomically), so readers can refuse a
+//      corrupt file before the HDF5 parser touches it;
+//   4. rename the temporary file to "ckpt-<step:08>.h5" and fsync the directory (the rename
+//      itself is now durable);
+//   5. update "latest" (temporary + fsync + rename + directory fsync), last, so it only ever
+//      names a complete file;
+//   6. delete all but the newest `keep` checkpoints (and their sidecars) and stale temporaries.
+import Foundation
+import IFERIO
+import IFERTensor
+
+public enum CheckpointWriter {
+    /// Points in `save` where tests inject failures (a thrown error stands for a crash there).
+    enum WritePoint: CaseIterable { case datasetsWritten, fileSynced, sidecarWritten, renamed, latestUpdated }
+    /// Test hook, nil in production.
+    nonisolated(unsafe) static var faultHook: ((WritePoint) throws -> Void)?
+
+    /// Writes `state` as `<runDir>/checkpoints/ckpt-<step:08>.h5`, updates `latest`, keeps the
+    /// newest `keep` (>= 1) checkpoints. Returns the new file's path. Single process: under
+    /// mpirun call `saveCollective` on every rank instead.
+    @discardableResult
+    public static func save(_ state: CheckpointState, runDir: String, keep: Int) throws -> String {
+        guard keep >= 1 else { throw CheckpointError(.io, path: runDir, "keep must be at least 1, got \(keep)") }
+        guard state.step >= 0 else { throw CheckpointError(.io, path: runDir, "negative step \(state.step)") }
+        try validateKeys(state, runDir: runDir)
+        let dir = CheckpointFormat.checkpointsDir(runDir: runDir)
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        } catch {
+            throw CheckpointError(.io, path: dir, "cannot create checkpoint directory: \(error.localizedDescription)")
+        }
+        let name = CheckpointFormat.fileName(step: state.step)
+        let final = (dir as NSString).appendingPathComponent(name)
+        let tmp = (dir as NSString).appendingPathComponent(".\(name).tmp-\(getpid())")
+        let sidecar = CheckpointFormat.sidecarPath(for: final)
+        var renamed = false
+        defer { if !renamed { try? FileManager.default.removeItem(atPath: tmp) } }
+
+        try writeFile(state, to: tmp)
+        try faultHook?(.datasetsWritten)
+        try Durable.fsync(path: tmp)
+        try faultHook?(.fileSynced)
+        let digest: String
+        do { digest = try SHA256.hexHash(file: tmp) } catch { throw CheckpointError(.io, path: tmp, "\(error)") }
+        // sha256sum's format, so `sha256sum -c ckpt-….h5.sha256` works from the checkpoint directory.
+        try Durable.writeTextAtomically("\(digest)  \(name)\n", to: sidecar)
+        try faultHook?(.sidecarWritten)
+        try Durable.rename(tmp, to: final)
+        renamed = true
+        try Durable.fsync(path: dir)
+        try faultHook?(.renamed)
+        try Durable.writeTextAtomically(name + "\n", to: (dir as NSString).appendingPathComponent(CheckpointFormat.latestFile))
+        try faultHook?(.latestUpdated)
+        prune(dir: dir, keep: keep, keepAlso: name)
+        return final
+    }
+
+    /// Rejects empty, duplicate or path-escaping keys before anything is written.
+    static func validateKeys(_ state: CheckpointState, runDir: String) throws {
+        func check(_ keys: [String], _ what: String) throws {
+            var seen = Set<String>()
+            for k in keys {
+                if k.isEmpty || k.hasPrefix("/") || k.hasSuffix("/") || k.contains("//") || k.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) {
+                    throw CheckpointError(.stateMismatch, path: runDir, "invalid \(what) key '\(k)'")
+                }
+                if !seen.insert(k).inserted { throw CheckpointError(.stateMismatch, path: runDir, "duplicate \(what) key '\(k)'") }
+            }
+        }
+        try check(state.params.map(\.key), "parameter")
+        try check(state.buffers.map(\.key), "buffer")
+        try check(state.optimizers.map(\.name), "optimizer")
+        for o in state.optimizers {
+            try check(o.tensors.map(\.key) + o.int64s.map(\.key) + o.scalars.map(\.key), "optimizer '\(o.name)'")
+        }
+    }
+
+    /// Writes the HDF5 contents (no renames, no sidecar).
+    static func writeFile(_ state: CheckpointState, to path: String) throws {
+        do {
+            let f = try H5File(path: path, mode: .create)
+            defer { f.close() }
+            let createdAt = state.createdAt.isEmpty ? ISO8601DateFormatter().string(from: Date()) : state.createdAt
+            try f.setAttribute("format", .string(CheckpointFormat.name))
+            try f.setAttribute("format_version", .int64(Int64(CheckpointFormat.version)))
+            try f.setAttribute("stage", .string(state.stage))
+            try f.setAttribute("step", .int64(Int64(state.step)))
+            try f.setAttribute("epoch", .int64(Int64(state.epoch)))
+            try f.setAttribute("world_size", .int64(Int64(state.worldSize)))
+            try f.setAttribute("config", .string(state.config))
+            try f.setAttribute("architecture", .string(state.architecture))
+            try f.setAttribute("created_at", .string(createdAt))
+            // Empty groups are written too, so the layout is the same for every stage.
+            for g in [CheckpointFormat.params, CheckpointFormat.buffers, CheckpointFormat.optimizer, CheckpointFormat.ranks] {
+                try f.createGroup(g)
+            }
+            for (k, t) in state.params { try writeTensor(f, "\(CheckpointFormat.params)/\(k)", t) }
+            for (k, t) in state.buffers { try writeTensor(f, "\(CheckpointFormat.buffers)/\(k)", t) }
+            for o in state.optimizers {
+                let base = "\(CheckpointFormat.optimizer)/\(o.name)"
+                try f.createGroup(base)
+                for (k, t) in o.tensors { try writeTensor(f, "\(base)/\(k)", t) }
+                for (k, v) in o.int64s { try writeArray(f, "\(base)/\(k)", v, shape: [v.count]) }
+                for (k, v) in o.scalars { try writeArray(f, "\(base)/\(k)", [v], shape: []) }
+            }
+            for (r, rs) in state.ranks.enumerated() {
+                try writeArray(f, "\(CheckpointFormat.ranks)/\(r)/rng", rs.rng, shape: [rs.rng.count])
+                try writeArray(f, "\(CheckpointFormat.ranks)/\(r)/cursor", rs.cursor, shape: [rs.cursor.count])
+            }
+        } catch let e as IOError {
+            throw CheckpointError(.io, path: path, "\(e.key.map { $0 + ": " } ?? "")\(e.message)")
+        }
+    }
+
+    private static func writeTensor(_ f: H5File, _ key: String, _ t: Tensor) throws {
+        let ds = try f.createDataset(key, of: Float.self, shape: t.shape)
+        defer { ds.close() }
+        let buf = UnsafeBufferPointer(t.buffer)
+        try ds.write(buf)
+        try ds.setAttribute(CheckpointFormat.datasetChecksumAttribute, .string(SHA256.hexHash(UnsafeRawBufferPointer(buf))))
+    }
+
+    private static func writeArray<T: H5Element>(_ f: H5File, _ key: String, _ v: [T], shape: [Int]) throws {
+        let ds = try f.createDataset(key, of: T.self, shape: shape)
+        defer { ds.close() }
+        try ds.write(v)
+        let digest = v.withUnsafeBytes { SHA256.hexHash($0) }
+        try ds.setAttribute(CheckpointFormat.datasetChecksumAttribute, .string(digest))
+    }
+
+    /// Deletes all but the newest `keep` checkpoints (never `keepAlso`), their sidecars, and
+    /// temporaries left by crashed writers. Best effort: a file that cannot be deleted stays.
+    static func prune(dir: String, keep: Int, keepAlso: String) {
+        let all = CheckpointFormat.listCheckpoints(in: dir)
+        for (i, c) in all.enumerated() where i >= keep && (c.path as NSString).lastPathComponent != keepAlso {
+            try? FileManager.default.removeItem(atPath: c.path)
+            try? FileManager.default.removeItem(atPath: CheckpointFormat.sidecarPath(for: c.path))
+        }
+        // Sidecars whose checkpoint is gone, and stale temporaries (rank 0 is the only writer).
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        for n in names {
+            let p = (dir as NSString).appendingPathComponent(n)
+            if n.hasPrefix(".ckpt-") && n.contains(".tmp-") { try? FileManager.default.removeItem(atPath: p) }
+            if n.hasSuffix(".h5.sha256") && !FileManager.default.fileExists(atPath: String(p.dropLast(7))) {
+                try? FileManager.default.removeItem(atPath: p)
+            }
+        }
+    }
+}
+
+extension SHA256 {
+    /// Hex digest of raw bytes (checkpoint dataset checksums).
+    static func hexHash(_ raw: UnsafeRawBufferPointer) -> String {
+        var s = SHA256()
+        s.update(raw)
+        return hex(s.finalize())
+    }
+}

@@ -1,0 +1,52 @@
+// Crash-safe file primitives: fsync a file or a directory, atomic rename, atomic small text files.
+// A rename is only durable once the directory holding it has been fsynced.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+enum Durable {
+    private static func errnoText() -> String { String(cString: strerror(errno)) }
+
+    /// fsync(2) on a file or directory path.
+    static func fsync(path: String) throws {
+        let fd = open(path, O_RDONLY)
+        if fd < 0 { throw CheckpointError(.io, path: path, "cannot open for fsync: \(errnoText())") }
+        defer { close(fd) }
+        #if canImport(Glibc)
+        let rc = Glibc.fsync(fd)
+        #else
+        let rc = Darwin.fsync(fd)
+        #endif
+        if rc != 0 { throw CheckpointError(.io, path: path, "fsync failed: \(errnoText())") }
+    }
+
+    /// rename(2), atomic within one file system.
+    static func rename(_ from: String, to: String) throws {
+        #if canImport(Glibc)
+        let rc = Glibc.rename(from, to)
+        #else
+        let rc = Darwin.rename(from, to)
+        #endif
+        if rc != 0 { throw CheckpointError(.io, path: to, "cannot rename \(from) over it: \(errnoText())") }
+    }
+
+    /// Writes `text` to `path` via a temporary sibling, fsync, rename and directory fsync.
+    static func writeTextAtomically(_ text: String, to path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        let tmp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(getpid())")
+        guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8)) else {
+            throw CheckpointError(.io, path: tmp, "cannot write (directory missing or not writable?)")
+        }
+        do {
+            try fsync(path: tmp)
+            try rename(tmp, to: path)
+            try fsync(path: dir)
+        } catch {
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw error
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// IFERCheckpoint: see Package.swift for this layer's role.

@@ -1,0 +1,61 @@
+import Foundation
+import IFERTensor
+import XCTest
+@testable import IFERCheckpoint
+
+func makeTempDir(_ test: XCTestCase) throws -> String {
+    let dir = NSTemporaryDirectory() + "iferckpt-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+    return dir
+}
+
+func tensor(_ shape: [Int], seed: Float) -> Tensor {
+    let n = shape.reduce(1, *)
+    return try! Tensor((0..<n).map { Float($0) * 0.25 + seed }, shape: shape)
+}
+
+/// A small but complete training state: params, buffers, two optimisers, two ranks.
+func sampleState(step: Int, stage: String = "asit") -> CheckpointState {
+    let params: [(key: String, tensor: Tensor)] = [
+        ("encoder.input_layer.0.weight", tensor([4, 3, 3, 3], seed: 1)),
+        ("encoder.input_layer.0.bias", tensor([4], seed: 2)),
+        ("decoder.style.1.weight", tensor([8, 8], seed: Float(step))),
+        ("head.scale", tensor([], seed: 5)),
+    ]
+    let buffers: [(key: String, tensor: Tensor)] = [("latent_avg", tensor([8], seed: 3)), ("decoder.noises.noise_0", tensor([1, 1, 4, 4], seed: 4))]
+    let adam = OptimizerState(name: "encoder",
+                              tensors: [("exp_avg/encoder.input_layer.0.weight", tensor([4, 3, 3, 3], seed: 6)),
+                                        ("exp_avg_sq/encoder.input_layer.0.weight", tensor([4, 3, 3, 3], seed: 7))],
+                              int64s: [("step", [Int64(step)])], scalars: [("lr", 1e-4), ("scheduler_position", 12.5)])
+    let d = OptimizerState(name: "discriminator", tensors: [("momentum/w", tensor([3], seed: 8))])
+    return CheckpointState(stage: stage, step: step, epoch: step / 10, worldSize: 2, config: "model:\n  size: micro\n",
+                           architecture: "asit/micro", params: params, buffers: buffers, optimizers: [adam, d],
+                           ranks: [RankState(rng: [1, UInt64.max, 3, 0], cursor: [7, 0]), RankState(rng: [4, 5, 6, 0], cursor: [7, 1])])
+}
+
+/// A Python that can import h5py ($IFER_PYTHON, <repo>/.venv-golden, python3), or nil.
+let h5pyPython: String? = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    var candidates: [String] = []
+    if let env = ProcessInfo.processInfo.environment["IFER_PYTHON"], !env.isEmpty { candidates.append(env) }
+    candidates += [root + "/.venv-golden/bin/python", "python3"]
+    for c in candidates {
+        if c.hasPrefix("/") && !FileManager.default.isExecutableFile(atPath: c) { continue }
+        if let (rc, _) = try? runPython(c, "import h5py"), rc == 0 { return c }
+    }
+    return nil
+}()
+
+func runPython(_ python: String, _ script: String, _ args: [String] = []) throws -> (Int32, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [python, "-c", script] + args
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}

@@ -1,0 +1,82 @@
+import Foundation
+import XCTest
+
+/// Runs the built `ifer` binary, directly or under real `mpirun -np N`, and captures its output.
+enum IferProcess {
+    struct Output {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        var all: String { stdout + "\n" + stderr }
+    }
+
+    /// `.build/<config>/ifer`, next to the test bundle.
+    static func executable() throws -> URL {
+        var candidates = [Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("ifer"),
+                          Bundle.main.bundleURL.appendingPathComponent("ifer")]
+        for b in Bundle.allBundles { candidates.append(b.bundleURL.deletingLastPathComponent().appendingPathComponent("ifer")) }
+        for config in ["debug", "release"] {
+            candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/\(config)/ifer"))
+        }
+        guard let url = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw XCTSkip("the ifer executable is not built next to the tests")
+        }
+        return url
+    }
+
+    static func mpirun() throws -> String {
+        for p in ["/usr/bin/mpirun", "/usr/local/bin/mpirun"] where FileManager.default.isExecutableFile(atPath: p) { return p }
+        throw XCTSkip("mpirun is not installed")
+    }
+
+    /// `ranks` 0: the binary alone; otherwise under mpirun (oversubscribed beyond the core count).
+    static func run(ranks: Int, _ args: [String], timeout: Double = 120) throws -> Output {
+        let exe = try executable()
+        if ranks == 0 { return try launch(exe.path, args, timeout: timeout) }
+        var a = ["-np", "\(ranks)"]
+        if ranks > ProcessInfo.processInfo.activeProcessorCount { a += ["--oversubscribe", "--mca", "mpi_yield_when_idle", "1"] }
+        return try launch(try mpirun(), a + [exe.path] + args, timeout: timeout)
+    }
+
+    /// Runs a program with the Open MPI root variables set; drains both pipes to EOF before waiting
+    /// (a full pipe would block the child); terminates it after `timeout` seconds.
+    static func launch(_ program: String, _ args: [String], timeout: Double = 120) throws -> Output {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: program)
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        env["OPENBLAS_NUM_THREADS"] = "1"
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let killer = DispatchWorkItem { if p.isRunning { p.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
+        final class Box: @unchecked Sendable { var data = Data() }
+        let errBox = Box()
+        let g = DispatchGroup()
+        g.enter()
+        DispatchQueue.global().async { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        g.wait()
+        p.waitUntilExit()
+        killer.cancel()
+        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: errBox.data, as: UTF8.self))
+    }
+
+    /// A Python with h5py, or nil: $IFER_PYTHON, python3, or the repository's .venv-golden.
+    static func pythonWithH5py() -> String? {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        var candidates: [String] = []
+        if let e = ProcessInfo.processInfo.environment["IFER_PYTHON"] { candidates.append(e) }
+        candidates += ["/usr/bin/python3", "/usr/local/bin/python3", repo.appendingPathComponent(".venv-golden/bin/python").path]
+        for c in candidates where FileManager.default.isExecutableFile(atPath: c) {
+            if let r = try? launch(c, ["-c", "import h5py"], timeout: 60), r.status == 0 { return c }
+        }
+        return nil
+    }
+}
