@@ -416,6 +416,30 @@ final class EncoderTests: XCTestCase {
         }
     }
 
+    /// Every shipped config's encoder section decodes strictly and fits its generator / head
+    /// (checked on the configs alone, without allocating the paper-size networks).
+    func testShippedConfigsFitTogether() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("configs")
+        var checked = 0
+        for size in ["micro", "tiny", "paper"] {
+            let dir = root.appendingPathComponent(size)
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+            for f in files.sorted() where f.hasSuffix(".yaml") {
+                let path = dir.appendingPathComponent(f).path
+                let model = try ModelConfig(file: path)
+                guard model.present.contains("encoder") else { continue }
+                let e = try EncoderConfig(model.encoder)
+                if f.hasPrefix("asit") { try e.validate(against: model.generator) }
+                if f.hasPrefix("ifer") { try IferClassifier.validate(encoder: e, head: model.iferHead) }
+                if size == "paper" { XCTAssertEqual(e, EncoderConfig(), "\(f): the paper encoder is GC ViT-B") }
+                checked += 1
+            }
+        }
+        if checked == 0 { throw XCTSkip("no configs/ next to the package") }
+        XCTAssertGreaterThanOrEqual(checked, 10)
+    }
+
     func testRejectsWrongInputShape() throws {
         let enc = try ASITEncoder(try Self.microConfig(asCoded: false))
         XCTAssertThrowsError(try enc(Tensor(zeros: [1, 3, 64, 64]))) { e in

@@ -9,6 +9,13 @@ public final class IferClassifier: Module {
     public let head: IferHead
 
     public init(encoder e: EncoderConfig, head h: IferHeadConfig) throws {
+        try IferClassifier.validate(encoder: e, head: h)
+        featureModel = try ASITEncoder(e)
+        head = IferHead(h)
+    }
+
+    /// The head must read the encoder's code width and structure-code channels.
+    public static func validate(encoder e: EncoderConfig, head h: IferHeadConfig) throws {
         var bad: [String] = []
         if h.styleDim != e.styleWidth {
             bad.append("ifer_head.style_dim: expected \(e.styleWidth) (encoder style_width), found \(h.styleDim)")
@@ -19,8 +26,6 @@ public final class IferClassifier: Module {
         if !bad.isEmpty {
             throw ConfigError(path: "model", "encoder and IFER head do not fit together:\n  " + bad.joined(separator: "\n  "))
         }
-        featureModel = try ASITEncoder(e)
-        head = IferHead(h)
     }
 
     public convenience init(_ config: ModelConfig) throws {
