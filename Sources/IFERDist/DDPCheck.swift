@@ -17,6 +17,8 @@ public enum DDPCheck {
         public var learningRate: Float = 0.1
         public var bucketBytes = 1 << 20
         public var checkEvery = 1
+        /// Average by scaling after the reduction instead of seeding backward with 1/worldSize.
+        public var averageAfterReduce = false
         public var hidden = 32
         public var collectiveTimeout = 0.0
         public var stepTimeout = 0.0
@@ -57,6 +59,7 @@ public enum DDPCheck {
         let ema = Tensor(zeros: [flat.count]); ema.name = "ema"
         let dp = try DataParallel(flat, comm: comm, buffers: [ema], bucketBytes: o.bucketBytes)
         defer { dp.close() }
+        if o.averageAfterReduce { dp.averaging = .afterReduce }
         try dp.broadcastParameters()
         ema.ptr.update(from: flat.values.base, count: flat.count)
 

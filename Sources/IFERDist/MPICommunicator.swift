@@ -75,8 +75,9 @@ public final class MPICommunicator: Communicator {
         try MPICommunicator.check(rc, op, rank: rank)
     }
 
-    /// MPI counts are Int32: larger buffers go in pieces of at most this many elements.
-    static let maxCount = 1 << 28
+    /// MPI counts are Int32: larger buffers go in pieces of at most this many elements (one call
+    /// below that, so `allReduce(average: false)` is one raw MPI_Allreduce for the benchmark).
+    static let maxCount = Int(Int32.max)
 
     public func allReduce(_ buffer: UnsafeMutablePointer<Float>, count: Int, average: Bool) throws {
         var start = 0

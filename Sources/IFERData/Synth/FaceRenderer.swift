@@ -63,16 +63,15 @@ public enum FaceRenderer {
         let luma = { (c: RGB) in 0.299 * c.r + 0.587 * c.g + 0.114 * c.b }
         if luma(browColour) > 0.45 * luma(id.skin) { browColour = browColour * (0.45 * luma(id.skin) / luma(browColour)) }
         let lineColour = id.skin * 0.62
-        let wide = (Point(-1, -1), Point(1, 1))
 
         // Behind the head: long hair, shirt, neck, ears.
         if id.hairStyle == 1 {
-            canvas.fill(f, bounds: wide, colour: id.hair * 0.88) {
+            canvas.fill(f, bounds: (Point(-rx * 1.3, -ry * 1.0), Point(rx * 1.3, ry * 1.75)), colour: id.hair * 0.88) {
                 SDF.roundedBox($0, centre: Point(0, ry * 0.38), hx: rx * 1.24, hy: ry * 1.3, r: rx * 0.9)
             }
         }
-        canvas.fill(f, bounds: wide, colour: id.shirt) { SDF.ellipse($0, centre: Point(0, ry * 2.2), rx: rx * 2.5, ry: ry * 0.9) }
-        canvas.fill(f, bounds: wide, colour: id.skin * 0.82) {
+        canvas.fill(f, bounds: (Point(-rx * 2.6, ry * 1.25), Point(rx * 2.6, ry * 3.2)), colour: id.shirt) { SDF.ellipse($0, centre: Point(0, ry * 2.2), rx: rx * 2.5, ry: ry * 0.9) }
+        canvas.fill(f, bounds: (Point(-rx * 0.5, ry * 0.3), Point(rx * 0.5, ry * 1.6)), colour: id.skin * 0.82) {
             SDF.roundedBox($0, centre: Point(0, ry * 0.95), hx: rx * 0.42, hy: ry * 0.62, r: rx * 0.1)
         }
         for s: Float in [-1, 1] {
