@@ -126,6 +126,11 @@ final class SynthTests: XCTestCase {
             XCTAssertLessThan(lm[48].x, lm[54].x)
             let b = f.faceBox
             XCTAssertTrue(b.x >= 0 && b.y >= 0 && b.x + b.width <= 64 && b.y + b.height <= 64 && b.width > 16 && b.height > 16, "\(b)")
+            XCTAssertEqual(b.width, b.height, "square like AffectNet's boxes")
+            // The box holds the face: every landmark except the jaw ends is inside it.
+            for p in lm[2...14] + lm[17...67] {
+                XCTAssertTrue(p.x >= Float(b.x) - 0.5 && p.x <= Float(b.x + b.width) + 0.5 && p.y >= Float(b.y) - 0.5 && p.y <= Float(b.y + b.height) + 0.5, "\(p) outside \(b)")
+            }
             // The face is drawn: the pixel at the nose differs from the no-face background.
             let bg = FaceRenderer.render(seed: 11, sample: sample, expression: nil, resolution: 64)
             let i = (Int(lm[29].y) * 64 + Int(lm[29].x)) * 3

@@ -17,6 +17,8 @@ from common import FixtureWriter, load_model_config  # noqa: E402
 from discriminator import Discriminator  # noqa: E402
 from generator import Generator  # noqa: E402
 from ifer_head import IferHead  # noqa: E402
+from irse50 import IRSE50  # noqa: E402
+from lpips import LPIPS  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 OUT = os.path.join(ROOT, "Tests", "IFERModelsTests", "Fixtures")
@@ -58,6 +60,16 @@ def generator_fixtures(cfg):
     for r, f in feats.items():
         w.add(f"features.{r}", f)
     finish(w, g, img, {"latents": latents, "structure": structure}, "generator")
+
+    # The same weights through the rosinality converter: an IFER checkpoint the Swift side loads.
+    sys.path.insert(0, os.path.join(ROOT, "scripts", "convert"))
+    import tempfile
+    import to_ifer
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "g.pt")
+        torch.save({"g_ema": g.state_dict()}, src)
+        to_ifer.convert("rosinality", src, os.path.join(OUT, "generator_micro.h5"),
+                        os.path.join(ROOT, "configs", "micro", "asit.yaml"), latent_samples=1000)
 
     # Mapping network and the constant-input path (no structure code); same weights as above.
     g.zero_grad()
@@ -104,11 +116,40 @@ def ifer_head_fixtures(cfg):
     finish(w, h, h(codes, structure), {"codes": codes, "structure": structure}, "ifer_head")
 
 
+def perceptual_fixtures():
+    """Narrow LPIPS and IR-SE50 (same layer structure and names as the real ones)."""
+    torch.manual_seed(4)
+    lp = LPIPS(widths=(8, 12, 16, 12, 12))
+    perturb(lp, std=0.05)
+    w = FixtureWriter()
+    w.add_module("", lp)
+    x = torch.randn(2, 3, 64, 64, requires_grad=True)
+    y = torch.randn(2, 3, 64, 64)
+    w.add("x", x)
+    w.add("y", y)
+    finish(w, lp, lp(x, y), {"x": x}, "lpips")
+
+    torch.manual_seed(5)
+    net = IRSE50(input_size=32, units=(1, 2, 1, 1), widths=(8, 16, 16, 32), embedding=16).eval()
+    perturb(net, std=0.1)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.BatchNorm1d)):
+                m.running_mean.copy_(torch.randn(m.running_mean.shape) * 0.1)
+                m.running_var.copy_(torch.rand(m.running_var.shape) + 0.5)
+    w = FixtureWriter()
+    w.add_module("", net)
+    x = torch.randn(2, 3, 32, 32, requires_grad=True)
+    w.add("x", x)
+    finish(w, net, net(x), {"x": x}, "irse50")
+
+
 if __name__ == "__main__":
     asit = load_model_config(os.path.join(ROOT, "configs", "micro", "asit.yaml"))
     ifer = load_model_config(os.path.join(ROOT, "configs", "micro", "ifer.yaml"))
     generator_fixtures(asit)
     discriminator_fixtures(asit)
     ifer_head_fixtures(ifer)
+    perceptual_fixtures()
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
