@@ -17,6 +17,8 @@ public enum DDPCheck {
         public var learningRate: Float = 0.1
         public var bucketBytes = 1 << 20
         public var checkEvery = 1
+        /// Average by scaling after the reduction instead of seeding backward with 1/worldSize.
+        public var averageAfterReduce = false
         public var hidden = 32
         public var collectiveTimeout = 0.0
         public var stepTimeout = 0.0
@@ -57,6 +59,8 @@ public enum DDPCheck {
         let ema = Tensor(zeros: [flat.count]); ema.name = "ema"
         let dp = try DataParallel(flat, comm: comm, buffers: [ema], bucketBytes: o.bucketBytes)
         defer { dp.close() }
+        if o.averageAfterReduce { dp.averaging = .afterReduce }
+        dp.replicaCheckEvery = o.checkEvery
         try dp.broadcastParameters()
         ema.ptr.update(from: flat.values.base, count: flat.count)
 
@@ -93,7 +97,7 @@ public enum DDPCheck {
             var l = [lossSum]
             try l.withUnsafeMutableBufferPointer { try comm.allReduce($0.baseAddress!, count: 1) }
             losses.append(l[0] / Double(comm.worldSize))
-            if o.checkEvery > 0 && (step + 1) % o.checkEvery == 0 { try dp.checkReplicas(step: step) }
+            try dp.stepFinished(step)
         }
         var params: [Float] = []
         for i in flat.tensors.indices { params += Array(UnsafeBufferPointer(start: flat.values.base + flat.range(of: i).lowerBound, count: flat.tensors[i].count)) }

@@ -9,7 +9,8 @@ import IFERTensor
 ///   parameters in reverse registration order, the order backward finishes them.
 /// - `backwardHook` (pass it as `onGradReady`) marks a parameter's gradient final; when all of a
 ///   bucket's parameters are final the bucket is handed to a communication thread that all-reduces
-///   it (average over ranks) while the backward pass continues on the main thread.
+///   it (a sum over ranks: `backward` seeded the loss gradient with 1/worldSize, so the sum is the
+///   average) while the backward pass continues on the main thread.
 /// - The communication thread reduces buckets strictly in bucket order, so every rank issues the
 ///   same sequence of collectives even if gradients become final in a different order.
 /// - `finishGradientSync` waits for all buckets. A bucket whose parameters never got a gradient is
@@ -31,6 +32,17 @@ public final class DataParallel {
     public let chunkFloats: Int
     /// False during accumulation micro-steps: the hook and `finishGradientSync` do nothing.
     public var requireSync = true
+    /// How gradients become averages (sums / world size).
+    public var averaging = Averaging.scaleSeed
+
+    public enum Averaging {
+        /// `backward` seeds the loss gradient with 1/worldSize, so the all-reduce sum is already
+        /// the average: no extra pass over the gradient buffer (the default).
+        case scaleSeed
+        /// Gradients are summed, then multiplied by 1/worldSize bucket by bucket. Use this when
+        /// driving `backward(onGradReady: backwardHook)` yourself with an unscaled seed.
+        case afterReduce
+    }
 
     public struct Bucket {
         /// Indices into `flat.tensors`, ascending.
@@ -46,7 +58,7 @@ public final class DataParallel {
     private var ready: [Bool]
     private var seen: [Bool]
     private var reduced = 0
-    private var roundOpen = false
+    private var busy = false
     private var failure: Error?
     private var twice: String?
     private var closed = false
@@ -118,7 +130,6 @@ public final class DataParallel {
         // Parameters of another FlatBuffer (e.g. a second network) are not ours to reduce.
         guard i >= 0, i < flat.tensors.count, flat.tensors[i] === t else { return }
         cond.lock()
-        roundOpen = true
         if seen[i] {
             twice = twice ?? "'\(t.name)' (tensor \(i))"
         } else {
@@ -132,17 +143,23 @@ public final class DataParallel {
 
     /// Waits until every bucket is all-reduced (launching the ones whose parameters got no
     /// gradient), then starts a fresh round. Gradients are then the average over ranks.
+    ///
+    /// The main thread has nothing else to do here, so it reduces the remaining buckets itself
+    /// whenever the communication thread is not in the middle of one (same strict bucket order,
+    /// one reducer at a time): that saves a thread hand-off per step, which is most of the
+    /// overhead for a gradient of one or two buckets.
     public func finishGradientSync() throws {
         guard requireSync, comm.worldSize > 1 else { return }
         cond.lock()
-        roundOpen = true
         for b in ready.indices where !ready[b] { ready[b] = true }
         cond.broadcast()
-        while reduced < buckets.count { cond.wait() }
+        while reduced < buckets.count {
+            if busy { cond.wait(); continue }
+            reduceNext()
+        }
         let error = failure, double = twice
         // Fresh round.
         reduced = 0
-        roundOpen = false
         failure = nil
         twice = nil
         pending = buckets.map { $0.tensors.count }
@@ -156,18 +173,28 @@ public final class DataParallel {
         }
     }
 
-    /// Backward from `loss`, then (when syncing) the gradient all-reduce, overlapped.
+    /// The factor `backward` seeds the loss gradient with under `.scaleSeed` averaging.
+    public var gradientScale: Float { averaging == .scaleSeed ? 1 / Float(comm.worldSize) : 1 }
+
+    /// Backward from `loss`, then (when syncing) the gradient all-reduce, overlapped. Use this also
+    /// for the micro-steps inside `noSync`, so every contribution carries the same scale.
     public func backward(_ loss: Tensor, gradient: Tensor? = nil) throws {
+        var seed = gradient
+        if gradientScale != 1 {
+            let s = gradient?.copy() ?? Tensor(filled: 1, shape: loss.shape)
+            for i in 0..<s.count { s.ptr[i] *= gradientScale }
+            seed = s
+        }
         if requireSync && comm.worldSize > 1 {
             do {
-                try loss.backward(gradient: gradient, onGradReady: backwardHook)
+                try loss.backward(gradient: seed, onGradReady: backwardHook)
             } catch {
                 try? finishGradientSync()  // keep the collective sequence aligned before reporting
                 throw error
             }
             try finishGradientSync()
         } else {
-            try loss.backward(gradient: gradient)
+            try loss.backward(gradient: seed)
         }
     }
 
@@ -184,33 +211,47 @@ public final class DataParallel {
         try ReplicaCheck.verify(flat.tensors + buffers, comm: comm, step: step)
     }
 
+    /// Replica check every this many steps in `stepFinished` (0 = never).
+    public var replicaCheckEvery = 100
+
+    /// Call after each optimizer step: runs the replica check every `replicaCheckEvery` steps.
+    public func stepFinished(_ step: Int) throws {
+        if replicaCheckEvery > 0 && (step + 1) % replicaCheckEvery == 0 { try checkReplicas(step: step) }
+    }
+
     // MARK: communication thread
 
+    /// Reduces bucket `reduced`; called with `cond` locked, returns with it locked.
+    private func reduceNext() {
+        let b = reduced
+        busy = true
+        let skip = failure != nil
+        cond.unlock()
+        var error: Error?
+        if !skip, let grads = flat.grads {
+            let r = buckets[b].range
+            var start = r.lowerBound
+            do {
+                while start < r.upperBound {
+                    let n = min(chunkFloats, r.upperBound - start)
+                    try comm.allReduce(grads.base + start, count: n, average: averaging == .afterReduce)
+                    start += n
+                }
+            } catch let e { error = e }
+        }
+        cond.lock()
+        if let e = error, failure == nil { failure = e }
+        reduced += 1
+        busy = false
+        cond.broadcast()
+    }
+
     private func communicationLoop() {
-        guard let grads = flat.grads else { return }
         cond.lock()
         while true {
-            while !closed && !(reduced < buckets.count && ready[reduced]) { cond.wait() }
+            while !closed && !(!busy && reduced < buckets.count && ready[reduced]) { cond.wait() }
             if closed { break }
-            let b = reduced
-            let skip = failure != nil
-            cond.unlock()
-            var error: Error?
-            if !skip {
-                let r = buckets[b].range
-                var start = r.lowerBound
-                do {
-                    while start < r.upperBound {
-                        let n = min(chunkFloats, r.upperBound - start)
-                        try comm.allReduce(grads.base + start, count: n, average: true)
-                        start += n
-                    }
-                } catch let e { error = e }
-            }
-            cond.lock()
-            if let e = error, failure == nil { failure = e }
-            reduced += 1
-            cond.broadcast()
+            reduceNext()
         }
         cond.unlock()
     }

@@ -75,8 +75,9 @@ public final class MPICommunicator: Communicator {
         try MPICommunicator.check(rc, op, rank: rank)
     }
 
-    /// MPI counts are Int32: larger buffers go in pieces of at most this many elements.
-    static let maxCount = 1 << 28
+    /// MPI counts are Int32: larger buffers go in pieces of at most this many elements (one call
+    /// below that, so `allReduce(average: false)` is one raw MPI_Allreduce for the benchmark).
+    static let maxCount = Int(Int32.max)
 
     public func allReduce(_ buffer: UnsafeMutablePointer<Float>, count: Int, average: Bool) throws {
         var start = 0
@@ -129,6 +130,15 @@ public final class MPICommunicator: Communicator {
             }
         }
         return out
+    }
+
+    /// A deliberately invalid call (negative count), to check that MPI errors come back as
+    /// `DistError` naming rank and operation instead of aborting (used by CommCheck).
+    func invalidCallForTesting() throws {
+        var x: Float = 0
+        try call("MPI_Allreduce(count -1, deliberate)") {
+            MPI_Allreduce(cmpi_in_place(), &x, -1, cmpi_float(), cmpi_op_sum(), world)
+        }
     }
 
     public func barrier() throws {

@@ -32,7 +32,11 @@ public final class H5File {
         // really closed (and safe to fsync/rename) when close() returns.
         let fapl = H5Pcreate(ch5_p_file_access())
         defer { if fapl >= 0 { H5Pclose(fapl) } }
-        if fapl >= 0 { H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) }
+        if fapl >= 0 {
+            H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG)
+            // Keep HDF5's file locks, but do not fail on file systems without flock (Lustre, some NFS).
+            H5Pset_file_locking(fapl, true, true)
+        }
         switch mode {
         case .create:
             id = H5Fcreate(path, ch5_f_acc_trunc(), ch5_p_default(), fapl)

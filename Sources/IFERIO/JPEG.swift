@@ -29,12 +29,15 @@ func jpegHasAdobeMarker(_ bytes: [UInt8]) -> Bool {
 /// CMYK -> RGB with the naive formula R = 255 (1-C)(1-K); `inverted` means the stored value is 255 - ink.
 func cmykToRGB(_ cmyk: [UInt8], pixels: Int, inverted: Bool) -> [UInt8] {
     var rgb = [UInt8](repeating: 0, count: pixels * 3)
-    for p in 0..<pixels {
-        // "a" values are 255 - ink, i.e. the amount of light left.
-        var a = [cmyk[4 * p], cmyk[4 * p + 1], cmyk[4 * p + 2], cmyk[4 * p + 3]]
-        if !inverted { a = a.map { 255 - $0 } }
-        let k = Int(a[3])
-        for c in 0..<3 { rgb[3 * p + c] = UInt8((Int(a[c]) * k + 127) / 255) }
+    cmyk.withUnsafeBufferPointer { src in
+        rgb.withUnsafeMutableBufferPointer { dst in
+            // The light a channel lets through: the stored value when Adobe-inverted, else 255 - ink.
+            @inline(__always) func light(_ v: UInt8) -> Int { inverted ? Int(v) : 255 - Int(v) }
+            for p in 0..<pixels {
+                let k = light(src[4 * p + 3])
+                for c in 0..<3 { dst[3 * p + c] = UInt8((light(src[4 * p + c]) * k + 127) / 255) }
+            }
+        }
     }
     return rgb
 }

@@ -54,6 +54,7 @@ struct DDPCheckOptions: ParsableArguments {
     @Option(help: "Watchdog: seconds one collective may take (0 = off).") var timeout = 0.0
     @Option(help: "Watchdog: seconds one step may take (0 = off).") var stepTimeout = 0.0
     @Option(help: "Rank 0 writes the final parameters here (float32, little-endian).") var out: String?
+    @Flag(help: "Average by scaling after the all-reduce instead of seeding backward with 1/worldSize.") var averageAfterReduce = false
 
     func options(fault: String?, rank: Int, step: Int) -> DDPCheck.Options {
         var o = DDPCheck.Options()
@@ -61,6 +62,7 @@ struct DDPCheckOptions: ParsableArguments {
         o.bucketBytes = bucketBytes; o.checkEvery = checkEvery; o.hidden = hidden
         o.collectiveTimeout = timeout; o.stepTimeout = stepTimeout
         o.fault = fault; o.faultRank = rank; o.faultStep = step
+        o.averageAfterReduce = averageAfterReduce
         return o
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IFERTrain
 
+/// `ifer inspect --config FILE [--json]`: the networks a config describes (InspectConfig.swift).
 /// `ifer inspect --checkpoint FILE [--json]`: what a checkpoint holds (stage, step, epoch, world
 /// size, parameter counts per top-level module, optimiser groups, config). The file's SHA-256 is
 /// verified against its sidecar before it is opened, as on resume.
@@ -9,12 +10,17 @@ struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show a config's networks or a checkpoint's contents.")
 
     @Option(help: "A checkpoint file (ckpt-<step>.h5) to describe.") var checkpoint: String?
+    @Option(help: "A run config (YAML): list its networks, parameter counts and forward MACs per image.") var config: String?
     @Argument(help: "Same as --checkpoint.") var file: String?
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func run() throws {
+        if let config {
+            print(try inspectConfig(file: config, json: json))
+            return
+        }
         guard let path = checkpoint ?? file else {
-            throw ValidationError("give a checkpoint: ifer inspect --checkpoint RUN/checkpoints/ckpt-00001000.h5")
+            throw ValidationError("give a checkpoint (ifer inspect --checkpoint RUN/checkpoints/ckpt-00001000.h5) or a config (ifer inspect --config FILE)")
         }
         try inspectCheckpoint(path: path, json: json)
     }

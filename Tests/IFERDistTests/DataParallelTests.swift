@@ -45,6 +45,9 @@ final class DataParallelTests: XCTestCase {
         let one = try train(ranks: 0, ["--global-batch", "8"], name: "one")
         let acc = try train(ranks: 2, ["--global-batch", "8", "--accum", "2"], name: "acc")
         XCTAssertLessThan(relativeDifference(one, acc), 1e-5)
+        // The other averaging mode: sum, then scale each bucket.
+        let after = try train(ranks: 2, ["--global-batch", "8", "--accum", "2", "--average-after-reduce"], name: "after")
+        XCTAssertLessThan(relativeDifference(one, after), 1e-5)
     }
 
     func testThreeAndFourRanksMatchOneProcess() throws {

@@ -49,6 +49,20 @@ final class LayersTests: XCTestCase {
         try check("linear_nobias", Linear(5, 4, bias: false))
     }
 
+    func testConv2dMatchesTorch() throws {
+        try check("conv2d", Conv2d(4, 6, kernel: 3, stride: 2, padding: 1))
+        try check("conv2d_depthwise", Conv2d(4, 4, kernel: 3, padding: 1, groups: 4))
+        XCTAssertThrowsError(try Conv2d(4, 6, kernel: 3)(Tensor(zeros: [1, 3, 5, 5])))
+    }
+
+    func testPoolingLayers() throws {
+        let x = try Tensor((0..<32).map(Float.init), shape: [1, 2, 4, 4])
+        let m = try MaxPool2d(kernel: 2)(x)
+        XCTAssertEqual(m.array, [5, 7, 13, 15, 21, 23, 29, 31])
+        let a = try AdaptiveAvgPool2d(1, 1)(x)
+        XCTAssertEqual(a.array, [7.5, 23.5])
+    }
+
     func testLayerNormMatchesTorch() throws { try check("layernorm", LayerNorm(6)) }
 
     func testLinearRejectsWrongWidth() {

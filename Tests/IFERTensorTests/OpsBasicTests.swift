@@ -216,4 +216,24 @@ final class OpsBasicTests: XCTestCase {
         try sumAll(add(h, bias)).backward()
         XCTAssertEqual(bias.grad?.array, [Float](repeating: 10, count: 16))
     }
+
+    /// The vectorisable exp and erf kernels against double-precision libm over a wide grid,
+    /// and softmax with -inf (masked) logits.
+    func testFastExpAndGeluAccuracy() throws {
+        let grid = stride(from: -20.0, through: 20.0, by: 0.0137).map { Float($0) }
+        let x = try Tensor(grid, shape: [grid.count])
+        let e = exp(x), gl = gelu(x)
+        for (i, v) in grid.enumerated() {
+            let d = Double(v)
+            XCTAssertEqual(Double(e.ptr[i]), Foundation.exp(d), accuracy: 3e-7 * Foundation.exp(d), "exp(\(v))")
+            let ref = 0.5 * d * (1 + Foundation.erf(d / 2.0.squareRoot()))
+            XCTAssertEqual(Double(gl.ptr[i]), ref, accuracy: 1e-6 * Swift.max(1, Swift.abs(d)), "gelu(\(v))")
+        }
+        let edge = exp(try Tensor([-.infinity, -100, 100, .nan, 0], shape: [5]))
+        XCTAssertEqual(Array(edge.array[0..<3]), [0, 0, .infinity])
+        XCTAssertTrue(edge.ptr[3].isNaN)
+        XCTAssertEqual(edge.ptr[4], 1)
+        let masked = try softmax(try Tensor([1, -.infinity, 1, -.infinity], shape: [1, 4]))
+        XCTAssertEqual(masked.array, [0.5, 0, 0.5, 0])
+    }
 }

@@ -33,14 +33,17 @@ public enum FaceRenderer {
                             faceBox: faceBox(landmarks, resolution), landmarks: landmarks)
     }
 
-    /// The landmarks' bounding box grown upwards by a fifth for the forehead (detector boxes
-    /// cover brows to chin and some forehead), clipped to the image.
+    /// A square face box like AffectNet's detector boxes: the landmarks' bounding box grown
+    /// upwards by a fifth for the forehead, squared about its centre and moved (not cut) to lie
+    /// inside the image.
     static func faceBox(_ pts: [Point], _ resolution: Int) -> (x: Int, y: Int, width: Int, height: Int) {
         let (lo, hi) = SDF.bounds(pts, margin: 0)
         let top = lo.y - 0.2 * (hi.y - lo.y)
-        let x0 = max(0, Int(lo.x.rounded(.down))), x1 = min(resolution, Int(hi.x.rounded(.up)))
-        let y0 = max(0, Int(top.rounded(.down))), y1 = min(resolution, Int(hi.y.rounded(.up)))
-        return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+        let side = min(Int(max(hi.x - lo.x, hi.y - top).rounded(.up)), resolution)
+        let cx = (lo.x + hi.x) / 2, cy = (top + hi.y) / 2
+        let x0 = min(max(Int((cx - Float(side) / 2).rounded()), 0), resolution - side)
+        let y0 = min(max(Int((cy - Float(side) / 2).rounded()), 0), resolution - side)
+        return (x0, y0, max(1, side), max(1, side))
     }
 
     static func drawBackground(_ canvas: inout Canvas, _ id: FaceIdentity) {
@@ -63,16 +66,15 @@ public enum FaceRenderer {
         let luma = { (c: RGB) in 0.299 * c.r + 0.587 * c.g + 0.114 * c.b }
         if luma(browColour) > 0.45 * luma(id.skin) { browColour = browColour * (0.45 * luma(id.skin) / luma(browColour)) }
         let lineColour = id.skin * 0.62
-        let wide = (Point(-1, -1), Point(1, 1))
 
         // Behind the head: long hair, shirt, neck, ears.
         if id.hairStyle == 1 {
-            canvas.fill(f, bounds: wide, colour: id.hair * 0.88) {
+            canvas.fill(f, bounds: (Point(-rx * 1.3, -ry * 1.0), Point(rx * 1.3, ry * 1.75)), colour: id.hair * 0.88) {
                 SDF.roundedBox($0, centre: Point(0, ry * 0.38), hx: rx * 1.24, hy: ry * 1.3, r: rx * 0.9)
             }
         }
-        canvas.fill(f, bounds: wide, colour: id.shirt) { SDF.ellipse($0, centre: Point(0, ry * 2.2), rx: rx * 2.5, ry: ry * 0.9) }
-        canvas.fill(f, bounds: wide, colour: id.skin * 0.82) {
+        canvas.fill(f, bounds: (Point(-rx * 2.6, ry * 1.25), Point(rx * 2.6, ry * 3.2)), colour: id.shirt) { SDF.ellipse($0, centre: Point(0, ry * 2.2), rx: rx * 2.5, ry: ry * 0.9) }
+        canvas.fill(f, bounds: (Point(-rx * 0.5, ry * 0.3), Point(rx * 0.5, ry * 1.6)), colour: id.skin * 0.82) {
             SDF.roundedBox($0, centre: Point(0, ry * 0.95), hx: rx * 0.42, hy: ry * 0.62, r: rx * 0.1)
         }
         for s: Float in [-1, 1] {

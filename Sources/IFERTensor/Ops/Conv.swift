@@ -213,16 +213,20 @@ private func directForward(_ s: ConvShape, _ x: UnsafePointer<Float>, _ w: Unsaf
     }
 }
 
-/// The adjoint loops of directForward: gradX += w^T gy, gradW += gy ⋆ x.
+/// The adjoint loops of directForward: gradX += w^T gy, gradW += gy ⋆ x. The weight gradient
+/// is gathered per tap as a row of partial sums (elementwise, so it vectorises) and reduced once
+/// per (sample, channel).
 private func directBackward(_ s: ConvShape, x: UnsafePointer<Float>?, weight w: UnsafePointer<Float>, gradOut gy: UnsafePointer<Float>,
                             gradX: UnsafeMutablePointer<Float>?, gradW: UnsafeMutablePointer<Float>?) {
-    let win = s.win, hw = win.height * win.width, p = win.positions, st = win.stride, kk = win.kh * win.kw
+    let win = s.win, hw = win.height * win.width, p = win.positions, st = win.stride, kk = win.kh * win.kw, ow = win.outW
+    let partial = Scratch(gradW != nil ? kk * ow : 0)
     for n in 0..<s.batch {
         for o in 0..<s.outChannels {
             let c = o / s.outGroup
             let g = gy + n * s.outSample + o * p
+            if gradW != nil { partial.ptr.update(repeating: 0, count: kk * ow) }
             for oh in 0..<win.outH {
-                let grow = g + oh * win.outW
+                let grow = g + oh * ow
                 for ki in 0..<win.kh {
                     let ih = oh * st - win.padding + ki
                     if ih < 0 || ih >= win.height { continue }
@@ -233,16 +237,25 @@ private func directBackward(_ s: ConvShape, x: UnsafePointer<Float>?, weight w: 
                         if let gx = gradX {
                             let wv = w[o * kk + ki * win.kw + kj]
                             let line = gx + at
-                            for j in lo..<hi { line[j * st] += wv * grow[j] }
+                            if st == 1 {
+                                for j in lo..<hi { line[j] += wv * grow[j] }
+                            } else {
+                                for j in lo..<hi { line[j * st] += wv * grow[j] }
+                            }
                         }
-                        if let gw = gradW, let x {
-                            let line = x + at
-                            var acc: Float = 0
-                            for j in lo..<hi { acc += grow[j] * line[j * st] }
-                            gw[o * kk + ki * win.kw + kj] += acc
+                        if gradW != nil, let x {
+                            let line = x + at, acc = partial.ptr + (ki * win.kw + kj) * ow
+                            if st == 1 {
+                                for j in lo..<hi { acc[j] += grow[j] * line[j] }
+                            } else {
+                                for j in lo..<hi { acc[j] += grow[j] * line[j * st] }
+                            }
                         }
                     }
                 }
+            }
+            if let gw = gradW {
+                for t in 0..<kk { gw[o * kk + t] += sumOf(partial.ptr + t * ow, ow) }
             }
         }
     }
@@ -264,10 +277,22 @@ func addChannelBias(_ y: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>,
 func sumChannelGrad(_ g: UnsafePointer<Float>, _ gb: UnsafeMutablePointer<Float>, batch: Int, channels: Int, plane: Int) {
     for n in 0..<batch {
         for c in 0..<channels {
-            let row = g + (n * channels + c) * plane
-            var acc: Float = 0
-            for j in 0..<plane { acc += row[j] }
-            gb[c] += acc
+            gb[c] += sumOf(g + (n * channels + c) * plane, plane)
         }
     }
+}
+
+/// Sum of n floats with eight running partial sums (one SIMD register's worth), so the loop
+/// vectorises; a single accumulator would serialise on the add latency.
+@inline(__always)
+func sumOf(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    var j = 0
+    while j + 8 <= n {
+        acc += UnsafeRawPointer(p + j).loadUnaligned(as: SIMD8<Float>.self)
+        j += 8
+    }
+    var total = acc.sum()
+    while j < n { total += p[j]; j += 1 }
+    return total
 }

@@ -47,14 +47,14 @@ public func dropPath(_ x: Tensor, p: Float, rngs: inout [Philox]) throws -> Tens
     let out = Tensor(zeros: x.shape)
     let px = x.ptr, po = out.ptr
     for r in 0..<rows where factors[r] != 0 {
-        let f = factors[r], o = r * n
-        for j in 0..<n { po[o + j] = px[o + j] * f }
+        let f = factors[r], src = px + r * n, dst = po + r * n
+        for j in 0..<n { dst[j] = src[j] * f }
     }
     return Autograd.record(op, output: out, inputs: [x]) { g in
         let gx = x.gradOrCreate().ptr, pg = g.ptr
         for r in 0..<rows where factors[r] != 0 {
-            let f = factors[r], o = r * n
-            for j in 0..<n { gx[o + j] += pg[o + j] * f }
+            let f = factors[r], src = pg + r * n, dst = gx + r * n
+            for j in 0..<n { dst[j] += src[j] * f }
         }
     }
 }

@@ -163,3 +163,14 @@ final class Scratch {
     init(_ count: Int) { ptr = .allocate(capacity: max(count, 1)) }
     deinit { ptr.deallocate() }
 }
+
+/// A table of indices an op computes once (resampling taps, max-pool winners) and reads in
+/// its inner loops through a plain pointer. A backward closure that captures it keeps it alive.
+final class IndexTable {
+    let ptr: UnsafeMutablePointer<Int>
+    init(_ count: Int) {
+        ptr = .allocate(capacity: max(count, 1))
+        ptr.initialize(repeating: 0, count: max(count, 1))
+    }
+    deinit { ptr.deallocate() }
+}

@@ -94,7 +94,7 @@ private func logSoftmaxRows(_ x: UnsafePointer<Float>, _ logp: UnsafeMutablePoin
     for r in 0..<rows {
         let xr = x + r * c, lr = logp + r * c
         let m = simdMax(xr, c)
-        for i in 0..<c { lr[i] = Foundation.exp(xr[i] - m) }
+        for i in 0..<c { lr[i] = fastExp(xr[i] - m) }
         let lse = m + Foundation.log(simdSum(lr, c))
         for i in 0..<c { lr[i] = xr[i] - lse }
     }
@@ -123,9 +123,9 @@ public func crossEntropy(_ logits: Tensor, softTargets: Tensor) throws -> Tensor
         if logits.requiresGrad {
             let gx = logits.gradOrCreate().ptr
             for r in 0..<rows {
-                let o = r * c
-                let tsum = simdSum(pt + o, c)
-                for i in 0..<c { gx[o + i] += k * (Foundation.exp(lp[o + i]) * tsum - pt[o + i]) }
+                let lr = lp + r * c, tr = pt + r * c, gxr = gx + r * c
+                let tsum = simdSum(tr, c)
+                for i in 0..<c { gxr[i] += k * (fastExp(lr[i]) * tsum - tr[i]) }
             }
         }
         if softTargets.requiresGrad {
@@ -164,9 +164,9 @@ public func crossEntropy(_ logits: Tensor, labels: [Int], labelSmoothing: Float 
         let k = g.ptr[0] / Float(Swift.max(rows, 1)), lp = logp.ptr
         let gx = logits.gradOrCreate().ptr
         for r in 0..<rows {
-            let o = r * c
-            for i in 0..<c { gx[o + i] += k * (Foundation.exp(lp[o + i]) - uniform) }
-            gx[o + labels[r]] -= k * onHot
+            let lr = lp + r * c, gxr = gx + r * c
+            for i in 0..<c { gxr[i] += k * (fastExp(lr[i]) - uniform) }
+            gxr[labels[r]] -= k * onHot
         }
     }
 }

@@ -41,16 +41,20 @@ public func layerNorm(_ x: Tensor, weight: Tensor? = nil, bias: Tensor? = nil, e
         let gx = x.requiresGrad ? x.gradOrCreate().ptr : nil
         let gw = weight.flatMap { $0.requiresGrad ? $0.gradOrCreate().ptr : nil }
         let gb = bias.flatMap { $0.requiresGrad ? $0.gradOrCreate().ptr : nil }
-        let xhat = UnsafeMutablePointer<Float>.allocate(capacity: 2 * c), dxhat = xhat + c
-        defer { xhat.deallocate() }
+        // One fused pass per row; gradients nobody asked for go to scratch rows.
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 5 * c)
+        defer { scratch.deallocate() }
+        let xhat = scratch, dxhat = scratch + c, ones = scratch + 2 * c
+        ones.update(repeating: 1, count: c)
+        let gwr = gw ?? scratch + 3 * c, gbr = gb ?? scratch + 4 * c, w = pw ?? ones
         for r in 0..<rows {
             let xr = px + r * c, gr = pg + r * c
             let mu = ps[2 * r], rstd = ps[2 * r + 1]
-            for i in 0..<c { xhat[i] = (xr[i] - mu) * rstd }
-            if let gw { for i in 0..<c { gw[i] += gr[i] * xhat[i] } }
-            if let gb { for i in 0..<c { gb[i] += gr[i] } }
+            for i in 0..<c {
+                let xh = (xr[i] - mu) * rstd, gi = gr[i]
+                xhat[i] = xh; dxhat[i] = gi * w[i]; gwr[i] += gi * xh; gbr[i] += gi
+            }
             guard let gx else { continue }
-            if let w = pw { for i in 0..<c { dxhat[i] = gr[i] * w[i] } } else { dxhat.update(from: gr, count: c) }
             let m1 = simdSum(dxhat, c) * invC, m2 = simdDot(dxhat, xhat, c) * invC
             let gxr = gx + r * c
             for i in 0..<c { gxr[i] += rstd * (dxhat[i] - m1 - xhat[i] * m2) }
@@ -94,15 +98,15 @@ public func pixelNorm(_ x: Tensor, eps: Float = 1e-8) throws -> Tensor {
             } else {
                 dot.update(repeating: 0, count: inner)
                 for ch in 0..<c {
-                    let k = base + ch * inner
-                    for j in 0..<inner { dot[j] += pg[k + j] * px[k + j] }
+                    let gc = pg + base + ch * inner, xc = px + base + ch * inner
+                    for j in 0..<inner { dot[j] += gc[j] * xc[j] }
                 }
             }
             // Fold r³/C into the per-position factor once.
             for j in 0..<inner { dot[j] *= r[j] * r[j] * r[j] * invC }
             for ch in 0..<c {
-                let k = base + ch * inner
-                for j in 0..<inner { gx[k + j] += r[j] * pg[k + j] - px[k + j] * dot[j] }
+                let gc = pg + base + ch * inner, xc = px + base + ch * inner, gxc = gx + base + ch * inner
+                for j in 0..<inner { gxc[j] += r[j] * gc[j] - xc[j] * dot[j] }
             }
         }
     }

@@ -12,24 +12,22 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int
     let oh = win.outH, ow = win.outW, s = win.stride
     let y = Tensor(zeros: [n, c, oh, ow])
     // Flat index (within its plane) of the winning input of every output, for backward.
-    var argmax = [Int32](repeating: 0, count: n * c * oh * ow)
-    argmax.withUnsafeMutableBufferPointer { am in
-        for plane in 0..<(n * c) {
-            let src = x.ptr + plane * h * w, dst = y.ptr + plane * oh * ow, arg = am.baseAddress! + plane * oh * ow
-            for oy in 0..<oh {
-                let y0 = max(0, oy * s - padding), y1 = min(h, oy * s - padding + kernel)
-                for ox in 0..<ow {
-                    let x0 = max(0, ox * s - padding), x1 = min(w, ox * s - padding + kernel)
-                    var best = -Float.infinity, at = y0 * w + x0
-                    for iy in y0..<y1 {
-                        for ix in x0..<x1 {
-                            let v = src[iy * w + ix]
-                            if v > best || v.isNaN { best = v; at = iy * w + ix }
-                        }
+    let argmax = IndexTable(n * c * oh * ow)
+    for plane in 0..<(n * c) {
+        let src = x.ptr + plane * h * w, dst = y.ptr + plane * oh * ow, arg = argmax.ptr + plane * oh * ow
+        for oy in 0..<oh {
+            let y0 = max(0, oy * s - padding), y1 = min(h, oy * s - padding + kernel)
+            for ox in 0..<ow {
+                let x0 = max(0, ox * s - padding), x1 = min(w, ox * s - padding + kernel)
+                var best = -Float.infinity, at = y0 * w + x0
+                for iy in y0..<y1 {
+                    for ix in x0..<x1 {
+                        let v = src[iy * w + ix]
+                        if v > best || v.isNaN { best = v; at = iy * w + ix }
                     }
-                    dst[oy * ow + ox] = best
-                    arg[oy * ow + ox] = Int32(at)
                 }
+                dst[oy * ow + ox] = best
+                arg[oy * ow + ox] = at
             }
         }
     }
@@ -37,7 +35,8 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int
         let gx = x.gradOrCreate()
         for plane in 0..<(n * c) {
             let gsrc = g.ptr + plane * oh * ow, gdst = gx.ptr + plane * h * w
-            for j in 0..<(oh * ow) { gdst[Int(argmax[plane * oh * ow + j])] += gsrc[j] }
+            let arg = argmax.ptr + plane * oh * ow
+            for j in 0..<(oh * ow) { gdst[arg[j]] += gsrc[j] }
         }
     }
 }

@@ -28,18 +28,20 @@ private func reduce(_ op: String, _ x: Tensor, _ axes: [Int], _ keepDims: Bool, 
     let plan = BroadcastPlan(out: x.shape, a: kept, b: x.shape)
     let n = plan.inner, s = plan.innerA, px = x.ptr, po = out.ptr
     plan.forEachRow { o, oa, _ in
-        if s == 0 { po[oa] += simdSum(px + o, n) } else { rowAccumulate(po + oa, 1, n) { px[o + $0] } }
+        let xr = px + o, outr = po + oa
+        if s == 0 { outr[0] += simdSum(xr, n) } else { for i in 0..<n { outr[i] += xr[i] } }
     }
     if mean { for i in 0..<out.count { po[i] *= factor } }
     return Autograd.record(op, output: out, inputs: [x]) { g in
         // dx = factor * g broadcast back over the reduced axes.
         let gx = x.gradOrCreate().ptr, pg = g.ptr
         plan.forEachRow { o, oa, _ in
+            let gxr = gx + o, gr = pg + oa
             if s == 0 {
-                let v = pg[oa] * factor
-                for i in 0..<n { gx[o + i] += v }
+                let v = gr[0] * factor
+                for i in 0..<n { gxr[i] += v }
             } else {
-                for i in 0..<n { gx[o + i] += pg[oa + i] * factor }
+                for i in 0..<n { gxr[i] += gr[i] * factor }
             }
         }
     }

@@ -15,28 +15,30 @@ public func resizeBilinear(_ x: Tensor, height: Int, width: Int, alignCorners: B
     let ry = LinearTaps(input: h, output: height, alignCorners: alignCorners)
     let rx = LinearTaps(input: w, output: width, alignCorners: alignCorners)
     let y = Tensor(zeros: [n, c, height, width])
+    let iy = ry.index.ptr, ay = ry.weight.ptr, ix = rx.index.ptr, ax = rx.weight.ptr
     for plane in 0..<(n * c) {
         let src = x.ptr + plane * h * w, dst = y.ptr + plane * height * width
         for oy in 0..<height {
-            let r0 = src + ry.i0[oy] * w, r1 = src + ry.i1[oy] * w
-            let a0 = ry.w0[oy], a1 = ry.w1[oy]
+            let r0 = src + iy[2 * oy] * w, r1 = src + iy[2 * oy + 1] * w
+            let a0 = ay[2 * oy], a1 = ay[2 * oy + 1]
             let out = dst + oy * width
             for ox in 0..<width {
-                let j0 = rx.i0[ox], j1 = rx.i1[ox], b0 = rx.w0[ox], b1 = rx.w1[ox]
+                let j0 = ix[2 * ox], j1 = ix[2 * ox + 1], b0 = ax[2 * ox], b1 = ax[2 * ox + 1]
                 out[ox] = a0 * (b0 * r0[j0] + b1 * r0[j1]) + a1 * (b0 * r1[j0] + b1 * r1[j1])
             }
         }
     }
     return Autograd.record(op, output: y, inputs: [x]) { g in
         let gx = x.gradOrCreate()
+        let iy = ry.index.ptr, ay = ry.weight.ptr, ix = rx.index.ptr, ax = rx.weight.ptr
         for plane in 0..<(n * c) {
             let gsrc = g.ptr + plane * height * width, gdst = gx.ptr + plane * h * w
             for oy in 0..<height {
-                let r0 = gdst + ry.i0[oy] * w, r1 = gdst + ry.i1[oy] * w
-                let a0 = ry.w0[oy], a1 = ry.w1[oy]
+                let r0 = gdst + iy[2 * oy] * w, r1 = gdst + iy[2 * oy + 1] * w
+                let a0 = ay[2 * oy], a1 = ay[2 * oy + 1]
                 let grow = gsrc + oy * width
                 for ox in 0..<width {
-                    let j0 = rx.i0[ox], j1 = rx.i1[ox], b0 = rx.w0[ox], b1 = rx.w1[ox], v = grow[ox]
+                    let j0 = ix[2 * ox], j1 = ix[2 * ox + 1], b0 = ax[2 * ox], b1 = ax[2 * ox + 1], v = grow[ox]
                     r0[j0] += a0 * b0 * v; r0[j1] += a0 * b1 * v
                     r1[j0] += a1 * b0 * v; r1[j1] += a1 * b1 * v
                 }
@@ -45,12 +47,15 @@ public func resizeBilinear(_ x: Tensor, height: Int, width: Int, alignCorners: B
     }
 }
 
-/// For each output index along one axis: the two input neighbours and their weights.
+/// For each output index o along one axis: the two input neighbours index[2o], index[2o+1] and
+/// their weights weight[2o], weight[2o+1].
 struct LinearTaps {
-    var i0: [Int] = [], i1: [Int] = []
-    var w0: [Float] = [], w1: [Float] = []
+    let index: IndexTable
+    let weight: Scratch
 
     init(input: Int, output: Int, alignCorners: Bool) {
+        index = IndexTable(2 * output)
+        weight = Scratch(2 * output)
         // Same arithmetic as PyTorch's area_pixel_compute_source_index (float32 scale).
         let scale: Float = alignCorners ? (output > 1 ? Float(input - 1) / Float(output - 1) : 0)
                                         : Float(input) / Float(output)
@@ -58,10 +63,10 @@ struct LinearTaps {
             let src = alignCorners ? scale * Float(o) : max(0, scale * (Float(o) + 0.5) - 0.5)
             let lo = min(Int(src), input - 1)
             let frac = src - Float(lo)
-            i0.append(lo)
-            i1.append(lo < input - 1 ? lo + 1 : lo)
-            w0.append(1 - frac)
-            w1.append(frac)
+            index.ptr[2 * o] = lo
+            index.ptr[2 * o + 1] = lo < input - 1 ? lo + 1 : lo
+            weight.ptr[2 * o] = 1 - frac
+            weight.ptr[2 * o + 1] = frac
         }
     }
 }

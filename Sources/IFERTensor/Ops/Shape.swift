@@ -72,12 +72,14 @@ public func permute(_ x: Tensor, _ dims: [Int]) throws -> Tensor {
     let plan = PermutePlan(shape: x.shape, perm: perm)
     let px = x.ptr, po = out.ptr
     plan.forEachRow { o, i, n, s in
-        if s == 1 { (po + o).update(from: px + i, count: n) } else { for j in 0..<n { po[o + j] = px[i + j * s] } }
+        let dst = po + o, src = px + i
+        if s == 1 { dst.update(from: src, count: n) } else { for j in 0..<n { dst[j] = src[j * s] } }
     }
     return Autograd.record(op, output: out, inputs: [x]) { g in
         let gx = x.gradOrCreate().ptr, pg = g.ptr
         plan.forEachRow { o, i, n, s in
-            for j in 0..<n { gx[i + j * s] += pg[o + j] }
+            let dst = gx + i, src = pg + o
+            if s == 1 { for j in 0..<n { dst[j] += src[j] } } else { for j in 0..<n { dst[j * s] += src[j] } }
         }
     }
 }

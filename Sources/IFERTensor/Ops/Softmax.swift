@@ -17,7 +17,7 @@ private func softmaxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer
         for r in 0..<outer {
             let xr = x + r * n, yr = y + r * n
             let m = simdMax(xr, n)
-            for i in 0..<n { yr[i] = Foundation.exp(xr[i] - m) }
+            for i in 0..<n { yr[i] = fastExp(xr[i] - m) }
             let s = simdSum(yr, n)
             if log {
                 let lse = m + Foundation.log(s)
@@ -39,7 +39,7 @@ private func softmaxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer
             for i in 0..<n { let xi = xo + i * inner; for j in 0..<inner { m[j] = Swift.max(m[j], xi[j]) } }
             for i in 0..<n {
                 let xi = xo + i * inner, yi = yo + i * inner
-                for j in 0..<inner { yi[j] = Foundation.exp(xi[j] - m[j]); s[j] += yi[j] }
+                for j in 0..<inner { yi[j] = fastExp(xi[j] - m[j]); s[j] += yi[j] }
             }
             if log {
                 for j in 0..<inner { s[j] = m[j] + Foundation.log(s[j]) }
@@ -62,21 +62,23 @@ public func softmax(_ x: Tensor, axis: Int = -1) throws -> Tensor {
         let gx = x.gradOrCreate().ptr, pg = g.ptr, y = out.ptr
         if inner == 1 {
             for r in 0..<outer {
-                let o = r * n
-                let d = simdDot(pg + o, y + o, n)
-                for i in 0..<n { gx[o + i] += y[o + i] * (pg[o + i] - d) }
+                let gr = pg + r * n, yr = y + r * n, gxr = gx + r * n
+                let d = simdDot(gr, yr, n)
+                for i in 0..<n { gxr[i] += yr[i] * (gr[i] - d) }
             }
         } else {
-            var dot = [Float](repeating: 0, count: inner)
+            let dot = UnsafeMutablePointer<Float>.allocate(capacity: inner)
+            defer { dot.deallocate() }
             for o in 0..<outer {
                 let base = o * n * inner
-                for j in 0..<inner { dot[j] = 0 }
-                for i in 0..<n { for j in 0..<inner { dot[j] += pg[base + i * inner + j] * y[base + i * inner + j] } }
+                dot.update(repeating: 0, count: inner)
                 for i in 0..<n {
-                    for j in 0..<inner {
-                        let k = base + i * inner + j
-                        gx[k] += y[k] * (pg[k] - dot[j])
-                    }
+                    let gi = pg + base + i * inner, yi = y + base + i * inner
+                    for j in 0..<inner { dot[j] += gi[j] * yi[j] }
+                }
+                for i in 0..<n {
+                    let gi = pg + base + i * inner, yi = y + base + i * inner, gxi = gx + base + i * inner
+                    for j in 0..<inner { gxi[j] += yi[j] * (gi[j] - dot[j]) }
                 }
             }
         }
@@ -93,21 +95,20 @@ public func logSoftmax(_ x: Tensor, axis: Int = -1) throws -> Tensor {
         let gx = x.gradOrCreate().ptr, pg = g.ptr, y = out.ptr
         if inner == 1 {
             for r in 0..<outer {
-                let o = r * n
-                let s = simdSum(pg + o, n)
-                for i in 0..<n { gx[o + i] += pg[o + i] - Foundation.exp(y[o + i]) * s }
+                let gr = pg + r * n, yr = y + r * n, gxr = gx + r * n
+                let s = simdSum(gr, n)
+                for i in 0..<n { gxr[i] += gr[i] - fastExp(yr[i]) * s }
             }
         } else {
-            var tot = [Float](repeating: 0, count: inner)
+            let tot = UnsafeMutablePointer<Float>.allocate(capacity: inner)
+            defer { tot.deallocate() }
             for o in 0..<outer {
                 let base = o * n * inner
-                for j in 0..<inner { tot[j] = 0 }
-                for i in 0..<n { for j in 0..<inner { tot[j] += pg[base + i * inner + j] } }
+                tot.update(repeating: 0, count: inner)
+                for i in 0..<n { let gi = pg + base + i * inner; for j in 0..<inner { tot[j] += gi[j] } }
                 for i in 0..<n {
-                    for j in 0..<inner {
-                        let k = base + i * inner + j
-                        gx[k] += pg[k] - Foundation.exp(y[k]) * tot[j]
-                    }
+                    let gi = pg + base + i * inner, yi = y + base + i * inner, gxi = gx + base + i * inner
+                    for j in 0..<inner { gxi[j] += gi[j] - fastExp(yi[j]) * tot[j] }
                 }
             }
         }

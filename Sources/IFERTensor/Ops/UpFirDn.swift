@@ -25,18 +25,25 @@ public func upfirdn2d(_ x: Tensor, kernel: [Float], k: Int, up: Int = 1, down: I
         for plane in 0..<(n * c) {
             let src = x.ptr + plane * h * w, dst = y.ptr + plane * oh * ow
             for oy in 0..<oh {
+                let yrow = dst + oy * ow
                 for ty in rows.taps(oy) {
                     let xrow = src + rows.input[ty] * w, krow = kp + rows.kernel[ty] * k
-                    cols.forEachColumnTap(krow) { kv, lo, hi, at, step in
-                        // yrow[ox] += kv * xrow[ox * step + at] for ox in lo..<hi
-                        let yrow = dst + oy * ow
-                        if step == 1 {
-                            for ox in lo..<hi { yrow[ox] += kv * xrow[ox + at] }
-                        } else {
-                            for ox in lo..<hi { yrow[ox] += kv * xrow[ox * step + at] }
+                    if let segments = cols.segments {
+                        // Without up-sampling each kernel value is one strided axpy along the row.
+                        for sg in segments {
+                            let kv = krow[sg.kernel], xs = xrow + sg.at
+                            if down == 1 {
+                                for ox in sg.lo..<sg.hi { yrow[ox] += kv * xs[ox] }
+                            } else {
+                                for ox in sg.lo..<sg.hi { yrow[ox] += kv * xs[ox * down] }
+                            }
                         }
-                    } general: { ox, ix, kv in
-                        dst[oy * ow + ox] += kv * xrow[ix]
+                    } else {
+                        for ox in 0..<ow {
+                            var acc: Float = 0
+                            for tx in cols.taps(ox) { acc += xrow[cols.input[tx]] * krow[cols.kernel[tx]] }
+                            yrow[ox] += acc
+                        }
                     }
                 }
             }
@@ -54,10 +61,20 @@ public func upfirdn2d(_ x: Tensor, kernel: [Float], k: Int, up: Int = 1, down: I
                     let grow = gsrc + oy * ow
                     for ty in rows.taps(oy) {
                         let xrow = gdst + rows.input[ty] * w, krow = kp + rows.kernel[ty] * k
-                        cols.forEachColumnTap(krow) { kv, lo, hi, at, step in
-                            for ox in lo..<hi { xrow[ox * step + at] += kv * grow[ox] }
-                        } general: { ox, ix, kv in
-                            xrow[ix] += kv * grow[ox]
+                        if let segments = cols.segments {
+                            for sg in segments {
+                                let kv = krow[sg.kernel], xs = xrow + sg.at
+                                if down == 1 {
+                                    for ox in sg.lo..<sg.hi { xs[ox] += kv * grow[ox] }
+                                } else {
+                                    for ox in sg.lo..<sg.hi { xs[ox * down] += kv * grow[ox] }
+                                }
+                            }
+                        } else {
+                            for ox in 0..<ow {
+                                let gv = grow[ox]
+                                for tx in cols.taps(ox) { xrow[cols.input[tx]] += gv * krow[cols.kernel[tx]] }
+                            }
                         }
                     }
                 }
@@ -73,9 +90,11 @@ struct FIRTaps {
     private(set) var start: [Int] = [0]
     private(set) var input: [Int] = []
     private(set) var kernel: [Int] = []
+    /// Without up-sampling, kernel index `kernel` meets input o·down + at for every output o in
+    /// lo..<hi: one strided run per kernel index (nil when up > 1: the taps are irregular).
+    private(set) var segments: [(kernel: Int, lo: Int, hi: Int, at: Int)]? = nil
 
     init(op: String, length: Int, up: Int, down: Int, pad: (Int, Int), k: Int, shape: [Int]) throws {
-        self.length = length; self.up = up; self.down = down; self.pad0 = pad.0; self.k = k
         let padded = length * up + pad.0 + pad.1
         guard padded >= k else {
             throw TensorError.shapeMismatch(op: op, shapes: [shape, [k, k]],
@@ -92,32 +111,18 @@ struct FIRTaps {
             }
             start.append(input.count)
         }
-    }
-
-    let length: Int, up: Int, down: Int, pad0: Int, k: Int
-
-    @inline(__always) func taps(_ o: Int) -> Range<Int> { start[o]..<start[o + 1] }
-
-    /// Walks the taps of a whole output row against one kernel row `krow`. Without up-sampling,
-    /// kernel index k-1-i meets input o·down + i - pad0 for every output o in a contiguous range,
-    /// so each kernel value becomes one strided axpy: strided(kv, lo, hi, at, step) with input
-    /// index o·step + at. With up-sampling the taps are irregular and go one by one through
-    /// general(o, inputIndex, kv).
-    @inline(__always)
-    func forEachColumnTap(_ krow: UnsafePointer<Float>, strided: (Float, Int, Int, Int, Int) -> Void,
-                          general: (Int, Int, Float) -> Void) {
         if up == 1 {
+            var runs: [(kernel: Int, lo: Int, hi: Int, at: Int)] = []
             for i in 0..<k {
-                let at = i - pad0
+                let at = i - pad.0
                 // 0 <= o·down + at < length
                 let lo = at >= 0 ? 0 : (-at + down - 1) / down
                 let hi = length - 1 - at < 0 ? 0 : min(outLength, (length - 1 - at) / down + 1)
-                if hi > lo { strided(krow[k - 1 - i], lo, hi, at, down) }
+                if hi > lo { runs.append((k - 1 - i, lo, hi, at)) }
             }
-        } else {
-            for o in 0..<outLength {
-                for t in start[o]..<start[o + 1] { general(o, input[t], krow[kernel[t]]) }
-            }
+            segments = runs
         }
     }
+
+    @inline(__always) func taps(_ o: Int) -> Range<Int> { start[o]..<start[o + 1] }
 }

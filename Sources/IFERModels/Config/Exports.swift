@@ -1,0 +1,2 @@
+// Everything built on IFERModels also sees the layers and the tensor core.
+@_exported import IFERLayers

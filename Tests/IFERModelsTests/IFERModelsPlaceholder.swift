@@ -1,7 +1,0 @@
-import XCTest
-@testable import IFERModels
-
-/// Replaced by this layer's real tests.
-final class IFERModelsPlaceholder: XCTestCase {
-    func testModuleLoads() {}
-}
