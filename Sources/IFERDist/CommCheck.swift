@@ -48,6 +48,16 @@ public enum CommCheck {
         let want = (0..<n).flatMap { [Int64($0), Int64($0 * 10 + 7)] }
         if g != want { throw fail("allGather", "got \(g), expected \(want)") }
 
+        // An invalid MPI call is an error naming the rank and the operation, not an abort.
+        if let mpi = comm as? MPICommunicator {
+            do {
+                try mpi.invalidCallForTesting()
+                throw fail("MPI_ERRORS_RETURN", "an invalid MPI_Allreduce did not fail")
+            } catch let e as DistError {
+                guard case let .mpi(op, rank, _) = e, rank == r, op.contains("MPI_Allreduce") else { throw e }
+            }
+        }
+
         try comm.barrier()
         return "comm-check ok: rank \(r) of \(n), local rank \(comm.localRank) of \(comm.localSize)"
     }

@@ -60,6 +60,7 @@ public enum DDPCheck {
         let dp = try DataParallel(flat, comm: comm, buffers: [ema], bucketBytes: o.bucketBytes)
         defer { dp.close() }
         if o.averageAfterReduce { dp.averaging = .afterReduce }
+        dp.replicaCheckEvery = o.checkEvery
         try dp.broadcastParameters()
         ema.ptr.update(from: flat.values.base, count: flat.count)
 
@@ -96,7 +97,7 @@ public enum DDPCheck {
             var l = [lossSum]
             try l.withUnsafeMutableBufferPointer { try comm.allReduce($0.baseAddress!, count: 1) }
             losses.append(l[0] / Double(comm.worldSize))
-            if o.checkEvery > 0 && (step + 1) % o.checkEvery == 0 { try dp.checkReplicas(step: step) }
+            try dp.stepFinished(step)
         }
         var params: [Float] = []
         for i in flat.tensors.indices { params += Array(UnsafeBufferPointer(start: flat.values.base + flat.range(of: i).lowerBound, count: flat.tensors[i].count)) }

@@ -211,6 +211,14 @@ public final class DataParallel {
         try ReplicaCheck.verify(flat.tensors + buffers, comm: comm, step: step)
     }
 
+    /// Replica check every this many steps in `stepFinished` (0 = never).
+    public var replicaCheckEvery = 100
+
+    /// Call after each optimizer step: runs the replica check every `replicaCheckEvery` steps.
+    public func stepFinished(_ step: Int) throws {
+        if replicaCheckEvery > 0 && (step + 1) % replicaCheckEvery == 0 { try checkReplicas(step: step) }
+    }
+
     // MARK: communication thread
 
     /// Reduces bucket `reduced`; called with `cond` locked, returns with it locked.

@@ -132,6 +132,15 @@ public final class MPICommunicator: Communicator {
         return out
     }
 
+    /// A deliberately invalid call (negative count), to check that MPI errors come back as
+    /// `DistError` naming rank and operation instead of aborting (used by CommCheck).
+    func invalidCallForTesting() throws {
+        var x: Float = 0
+        try call("MPI_Allreduce(count -1, deliberate)") {
+            MPI_Allreduce(cmpi_in_place(), &x, -1, cmpi_float(), cmpi_op_sum(), world)
+        }
+    }
+
     public func barrier() throws {
         try call("MPI_Barrier") { MPI_Barrier(world) }
     }

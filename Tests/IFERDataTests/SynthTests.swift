@@ -126,6 +126,11 @@ final class SynthTests: XCTestCase {
             XCTAssertLessThan(lm[48].x, lm[54].x)
             let b = f.faceBox
             XCTAssertTrue(b.x >= 0 && b.y >= 0 && b.x + b.width <= 64 && b.y + b.height <= 64 && b.width > 16 && b.height > 16, "\(b)")
+            XCTAssertEqual(b.width, b.height, "square like AffectNet's boxes")
+            // The box holds the face: every landmark except the jaw ends is inside it.
+            for p in lm[2...14] + lm[17...67] {
+                XCTAssertTrue(p.x >= Float(b.x) - 0.5 && p.x <= Float(b.x + b.width) + 0.5 && p.y >= Float(b.y) - 0.5 && p.y <= Float(b.y + b.height) + 0.5, "\(p) outside \(b)")
+            }
             // The face is drawn: the pixel at the nose differs from the no-face background.
             let bg = FaceRenderer.render(seed: 11, sample: sample, expression: nil, resolution: 64)
             let i = (Int(lm[29].y) * 64 + Int(lm[29].x)) * 3
@@ -362,6 +367,26 @@ final class SynthTests: XCTestCase {
                                                    encoder: IFERIOSynthEncoder())) {
             XCTAssertTrue("\($0)".contains("plain-file"), "\($0)")
         }
+    }
+
+    func testEarlierRunIsRefusedOrReplaced() throws {
+        let (root, _) = try write(.sfew, count: 30, resolution: 16)
+        let other = root.appendingPathComponent("notes.txt")
+        try Data("keep me".utf8).write(to: other)
+        let again = SynthOptions(layout: .sfew, count: 14, resolution: 16, seed: 7)
+        XCTAssertThrowsError(try SynthWriter.write(again, to: root, encoder: IFERIOSynthEncoder())) {
+            XCTAssertTrue("\($0)".contains("--overwrite") && "\($0)".contains("Train"), "\($0)")
+        }
+        var replace = again
+        replace.overwrite = true
+        _ = try SynthWriter.write(replace, to: root, encoder: IFERIOSynthEncoder())
+        let files = try tree(root)
+        XCTAssertEqual(files.count, 15, "14 new images and the unrelated file, none of the 30 old ones")
+        XCTAssertEqual(files["notes.txt"], Data("keep me".utf8))
+        // Another layout in the same directory does not conflict; an FFHQ tree of another size does.
+        _ = try SynthWriter.write(SynthOptions(layout: .ffhq, count: 7, resolution: 16), to: root, encoder: IFERIOSynthEncoder())
+        XCTAssertThrowsError(try SynthWriter.write(SynthOptions(layout: .ffhq, count: 7, resolution: 20), to: root, encoder: IFERIOSynthEncoder()))
+        XCTAssertEqual(SynthWriter.ownEntries(root, .ffhq), ["ffhq-dataset-v2.json", "images16x16"])
     }
 
     func testCommandLine() throws {

@@ -33,14 +33,17 @@ public enum FaceRenderer {
                             faceBox: faceBox(landmarks, resolution), landmarks: landmarks)
     }
 
-    /// The landmarks' bounding box grown upwards by a fifth for the forehead (detector boxes
-    /// cover brows to chin and some forehead), clipped to the image.
+    /// A square face box like AffectNet's detector boxes: the landmarks' bounding box grown
+    /// upwards by a fifth for the forehead, squared about its centre and moved (not cut) to lie
+    /// inside the image.
     static func faceBox(_ pts: [Point], _ resolution: Int) -> (x: Int, y: Int, width: Int, height: Int) {
         let (lo, hi) = SDF.bounds(pts, margin: 0)
         let top = lo.y - 0.2 * (hi.y - lo.y)
-        let x0 = max(0, Int(lo.x.rounded(.down))), x1 = min(resolution, Int(hi.x.rounded(.up)))
-        let y0 = max(0, Int(top.rounded(.down))), y1 = min(resolution, Int(hi.y.rounded(.up)))
-        return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+        let side = min(Int(max(hi.x - lo.x, hi.y - top).rounded(.up)), resolution)
+        let cx = (lo.x + hi.x) / 2, cy = (top + hi.y) / 2
+        let x0 = min(max(Int((cx - Float(side) / 2).rounded()), 0), resolution - side)
+        let y0 = min(max(Int((cy - Float(side) / 2).rounded()), 0), resolution - side)
+        return (x0, y0, max(1, side), max(1, side))
     }
 
     static func drawBackground(_ canvas: inout Canvas, _ id: FaceIdentity) {
