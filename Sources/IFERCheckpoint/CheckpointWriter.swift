@@ -8,7 +8,8 @@
 //      itself is now durable);
 //   5. update "latest" (temporary + fsync + rename + directory fsync), last, so it only ever
 //      names a complete file;
-//   6. delete all but the newest `keep` checkpoints (and their sidecars) and stale temporaries.
+//   6. delete all but the newest `keep` checkpoints up to this step (and their sidecars) and
+//      stale temporaries.
 import Foundation
 import IFERIO
 import IFERTensor
@@ -55,7 +56,7 @@ public enum CheckpointWriter {
         try faultHook?(.renamed)
         try Durable.writeTextAtomically(name + "\n", to: (dir as NSString).appendingPathComponent(CheckpointFormat.latestFile))
         try faultHook?(.latestUpdated)
-        prune(dir: dir, keep: keep, keepAlso: name)
+        prune(dir: dir, keep: keep, currentStep: state.step)
         return final
     }
 
@@ -131,11 +132,13 @@ public enum CheckpointWriter {
         try ds.setAttribute(CheckpointFormat.datasetChecksumAttribute, .string(digest))
     }
 
-    /// Deletes all but the newest `keep` checkpoints (never `keepAlso`), their sidecars, and
-    /// temporaries left by crashed writers. Best effort: a file that cannot be deleted stays.
-    static func prune(dir: String, keep: Int, keepAlso: String) {
-        let all = CheckpointFormat.listCheckpoints(in: dir)
-        for (i, c) in all.enumerated() where i >= keep && (c.path as NSString).lastPathComponent != keepAlso {
+    /// Keeps the newest `keep` checkpoints up to `currentStep` (the one just written is the newest)
+    /// and deletes older ones with their sidecars, plus temporaries left by crashed writers.
+    /// Files with a higher step (left by a continuation this run was rewound from) are not
+    /// touched: they are overwritten when the run reaches their step. Best effort.
+    static func prune(dir: String, keep: Int, currentStep: Int) {
+        let older = CheckpointFormat.listCheckpoints(in: dir).filter { $0.step <= currentStep }
+        for (i, c) in older.enumerated() where i >= keep {
             try? FileManager.default.removeItem(atPath: c.path)
             try? FileManager.default.removeItem(atPath: CheckpointFormat.sidecarPath(for: c.path))
         }

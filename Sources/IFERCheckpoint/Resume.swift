@@ -9,11 +9,13 @@ public struct ResumeDecision: Equatable {
 }
 
 public enum Resume {
-    /// `spec` is "none", "auto" or a path. "auto" scans `<runDir>/checkpoints` newest step first
-    /// and takes the first file whose sidecar hash, HDF5 header and format version check out;
-    /// each one skipped becomes a warning. (The scan, not `latest`, decides: after a crash between
-    /// the rename and the `latest` update the newest complete file is still found.) A path must
-    /// verify, or this throws; a directory path is treated like "auto" on that directory.
+    /// `spec` is "none", "auto" or a path. "auto" takes the file `<runDir>/checkpoints/latest`
+    /// names when it verifies (sidecar hash, HDF5 header, format version); otherwise it scans the
+    /// directory newest step first for one that does, and each file skipped becomes a warning.
+    /// `latest` decides rather than the highest step because a run resumed from an older
+    /// checkpoint leaves higher-numbered files of the abandoned continuation behind. (A crash
+    /// between the rename and the `latest` update costs one checkpoint interval, never
+    /// correctness.) A path must verify, or this throws; a directory is treated like "auto" on it.
     public static func resolve(_ spec: String, runDir: String) throws -> ResumeDecision {
         switch spec {
         case "none", "": return ResumeDecision(path: nil, warnings: [])
@@ -40,7 +42,24 @@ public enum Resume {
     /// The newest checkpoint in `dir` that verifies; a missing directory means a fresh start.
     public static func newestValid(in dir: String) -> ResumeDecision {
         var warnings: [String] = []
-        for c in CheckpointFormat.listCheckpoints(in: dir) {
+        var tried: String?
+        let latestPath = (dir as NSString).appendingPathComponent(CheckpointFormat.latestFile)
+        if let data = FileManager.default.contents(atPath: latestPath) {
+            let name = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if CheckpointFormat.step(ofFileName: name) == nil {
+                warnings.append("\(latestPath) does not name a checkpoint file ('\(name)'); scanning the directory")
+            } else {
+                let p = (dir as NSString).appendingPathComponent(name)
+                tried = p
+                do {
+                    try validate(p)
+                    return ResumeDecision(path: p, warnings: warnings)
+                } catch {
+                    warnings.append("skipping \(error) (named by \(latestPath))")
+                }
+            }
+        }
+        for c in CheckpointFormat.listCheckpoints(in: dir) where c.path != tried {
             do {
                 try validate(c.path)
                 return ResumeDecision(path: c.path, warnings: warnings)

@@ -26,6 +26,23 @@ final class ResumeTests: XCTestCase {
         XCTAssertThrowsError(try Resume.resolve(run + "/nope.h5", runDir: run))
     }
 
+    func testRewoundRunFollowsLatestNotTheHighestStep() throws {
+        let run = try makeTempDir(self)
+        let dir = run + "/checkpoints"
+        for step in [100, 200, 300] { try CheckpointWriter.save(sampleState(step: step), runDir: run, keep: 2) }
+        XCTAssertEqual(CheckpointFormat.listCheckpoints(in: dir).map(\.step), [300, 200])
+        // The user resumes from 200 and the continuation saves 250: 300 is from the abandoned
+        // continuation, so auto-resume must take 250, and pruning must not delete 250.
+        try CheckpointWriter.save(sampleState(step: 250), runDir: run, keep: 2)
+        XCTAssertEqual(CheckpointFormat.listCheckpoints(in: dir).map(\.step), [300, 250, 200])
+        XCTAssertEqual(try Resume.resolve("auto", runDir: run).path, dir + "/ckpt-00000250.h5")
+        // A damaged `latest` falls back to the scan, with a warning.
+        try "garbage\n".write(toFile: dir + "/latest", atomically: true, encoding: .utf8)
+        let d = try Resume.resolve("auto", runDir: run)
+        XCTAssertEqual(d.path, dir + "/ckpt-00000300.h5")
+        XCTAssertEqual(d.warnings.count, 1)
+    }
+
     func testCollectiveSaveAndResolveOnOneProcess() throws {
         let run = try makeTempDir(self)
         let comm = SingleProcess()
