@@ -39,6 +39,9 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Worker threads rendering and writing images.")
     var jobs: Int = 2
 
+    @Flag(help: "Delete this layout's files left in --out by an earlier run first (otherwise they are an error).")
+    var overwrite = false
+
     @Option(help: "Write a PNG contact sheet of the faces to this file.")
     var preview: String?
 
@@ -65,7 +68,7 @@ struct SynthCommand: ParsableCommand {
             print("wrote \(preview) (\(grid.width)x\(grid.height))")
         }
         guard let layout, let out else { return }
-        let options = SynthOptions(layout: layout, count: count, resolution: resolution, seed: seed, jobs: jobs)
+        let options = SynthOptions(layout: layout, count: count, resolution: resolution, seed: seed, jobs: jobs, overwrite: overwrite)
         let start = Date()
         let result = try SynthWriter.write(options, to: URL(fileURLWithPath: out), encoder: encoder)
         let seconds = Date().timeIntervalSince(start)

@@ -176,6 +176,37 @@ final class ShardTests: XCTestCase {
         }
     }
 
+    /// Every PNG colour type / bit depth / interlacing and every JPEG kind goes through the shard
+    /// path (decoders and their fixtures belong to IFERIO; here they meet the coordinator).
+    func testEveryPNGAndJPEGKindShards() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("IFERIOTests/Fixtures").path
+        let names = ["cmyk.jpg", "grey2.png", "grey8.png", "greyalpha.png", "interlaced.png", "palette4.png", "rgb16.png"]
+        guard names.allSatisfy({ FileManager.default.fileExists(atPath: fixtures + "/" + $0) }) else {
+            throw XCTSkip("IFERIO fixtures not found at \(fixtures)")
+        }
+        let root = Fixtures.tempDir("kinds")
+        for n in names { try FileManager.default.copyItem(atPath: fixtures + "/" + n, toPath: root + "/" + n) }
+        let img = Fixtures.pattern(width: 20, height: 12, seed: 2)
+        Fixtures.write(try encodeJPEG(img, quality: 80, progressive: true), root + "/progressive.jpg")
+        Fixtures.write(try encodeGrayJPEG([UInt8](repeating: 90, count: 12 * 10), width: 12, height: 10), root + "/grey.jpg")
+        let out = Fixtures.tempDir("kinds-out")
+        let m = try XCTUnwrap(ShardCoordinator.run(ShardOptions(dataset: .folder, root: root, out: out, resolution: 8, allowUpscale: true),
+                                                   comm: SingleProcess()).manifest)
+        XCTAssertEqual(m.counts["train"], names.count + 2, "\(m.skipped)")
+        XCTAssertEqual(m.skipped, [])
+        let ds = try ShardDataset(path: out, split: "train")
+        let grey = try XCTUnwrap((0..<ds.count).first { (try? ds.source(of: $0)) == "grey.jpg" })
+        var px = [UInt8](repeating: 0, count: ds.imageBytes)
+        try px.withUnsafeMutableBufferPointer { try ds.readImages([grey], into: $0.baseAddress!) }
+        XCTAssertTrue(px.allSatisfy { abs(Int($0) - 90) <= 1 }, "greyscale JPEG becomes R = G = B")
+        // Without --allow-upscale the sources smaller than 8 px are listed, not fatal.
+        let strict = try XCTUnwrap(ShardCoordinator.run(ShardOptions(dataset: .folder, root: root, out: Fixtures.tempDir("kinds-strict"), resolution: 8),
+                                                        comm: SingleProcess()).manifest)
+        XCTAssertEqual(Set(strict.skipped.map(\.source)), ["grey2.png", "grey8.png", "greyalpha.png", "interlaced.png", "palette4.png", "rgb16.png"])
+        XCTAssertTrue(strict.skipped.allSatisfy { $0.reason.contains("smaller than the target 8x8") })
+    }
+
     func testAffectNetCropsFaceBoxesAndKeepsValenceArousal() throws {
         let root = Fixtures.tempDir("affectnet-shard")
         try Fixtures.png(root + "/Manually_Annotated_Images/1/a.png", size: 64, width: 80, seed: 3)

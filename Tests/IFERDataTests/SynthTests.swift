@@ -365,8 +365,28 @@ final class SynthTests: XCTestCase {
         try Data("x".utf8).write(to: file)
         XCTAssertThrowsError(try SynthWriter.write(SynthOptions(layout: .sfew, count: 7, resolution: 16), to: file.appendingPathComponent("out"),
                                                    encoder: IFERIOSynthEncoder())) {
-            XCTAssertTrue("\($0)".contains("plain-file"), "\($0)")
+            XCTAssertTrue("\($0)".contains("plain-file is a file, not a directory"), "\($0)")
         }
+    }
+
+    func testEarlierRunIsRefusedOrReplaced() throws {
+        let (root, _) = try write(.sfew, count: 30, resolution: 16)
+        let other = root.appendingPathComponent("notes.txt")
+        try Data("keep me".utf8).write(to: other)
+        let again = SynthOptions(layout: .sfew, count: 14, resolution: 16, seed: 7)
+        XCTAssertThrowsError(try SynthWriter.write(again, to: root, encoder: IFERIOSynthEncoder())) {
+            XCTAssertTrue("\($0)".contains("--overwrite") && "\($0)".contains("Train"), "\($0)")
+        }
+        var replace = again
+        replace.overwrite = true
+        _ = try SynthWriter.write(replace, to: root, encoder: IFERIOSynthEncoder())
+        let files = try tree(root)
+        XCTAssertEqual(files.count, 15, "14 new images and the unrelated file, none of the 30 old ones")
+        XCTAssertEqual(files["notes.txt"], Data("keep me".utf8))
+        // Another layout in the same directory does not conflict; an FFHQ tree of another size does.
+        _ = try SynthWriter.write(SynthOptions(layout: .ffhq, count: 7, resolution: 16), to: root, encoder: IFERIOSynthEncoder())
+        XCTAssertThrowsError(try SynthWriter.write(SynthOptions(layout: .ffhq, count: 7, resolution: 20), to: root, encoder: IFERIOSynthEncoder()))
+        XCTAssertEqual(SynthWriter.ownEntries(root, .ffhq), ["ffhq-dataset-v2.json", "images16x16"])
     }
 
     func testCommandLine() throws {

@@ -61,6 +61,16 @@ def generator_fixtures(cfg):
         w.add(f"features.{r}", f)
     finish(w, g, img, {"latents": latents, "structure": structure}, "generator")
 
+    # The same weights through the rosinality converter: an IFER checkpoint the Swift side loads.
+    sys.path.insert(0, os.path.join(ROOT, "scripts", "convert"))
+    import tempfile
+    import to_ifer
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "g.pt")
+        torch.save({"g_ema": g.state_dict()}, src)
+        to_ifer.convert("rosinality", src, os.path.join(OUT, "generator_micro.h5"),
+                        os.path.join(ROOT, "configs", "micro", "asit.yaml"), latent_samples=1000)
+
     # Mapping network and the constant-input path (no structure code); same weights as above.
     g.zero_grad()
     w = FixtureWriter()

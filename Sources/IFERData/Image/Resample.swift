@@ -48,11 +48,20 @@ public enum Resample {
         return Taps(first: first, count: count, weights: weights, maxTaps: maxTaps)
     }
 
+    /// Reusable buffers, so resampling many images does not allocate (and page-fault) per image.
+    public final class Workspace {
+        var mid: [Float] = []
+        var row: [Float] = []
+        var out: [Float] = []
+        public init() {}
+    }
+
     /// Resamples the window `box` = (x0, y0, x1, y1) of `src` (width x height, RGB interleaved)
     /// to outWidth x outHeight. `emit(y, row)` receives each output row as outWidth*3 floats in
     /// 0...255 (RGB interleaved), so callers can store uint8 or normalised floats without a copy.
     public static func resample(_ src: UnsafePointer<UInt8>, width: Int, height: Int,
                                 box: (Double, Double, Double, Double), outWidth: Int, outHeight: Int,
+                                workspace: Workspace = Workspace(),
                                 emit: (Int, UnsafeBufferPointer<Float>) -> Void) {
         let hx = taps(size: width, lo: box.0, hi: box.2, out: outWidth)
         let hy = taps(size: height, lo: box.1, hi: box.3, out: outHeight)
@@ -64,39 +73,55 @@ public enum Resample {
         }
         let rows = max(0, rowHi - rowLo)
         let rowLen = outWidth * 3
-        var mid = [Float](repeating: 0, count: rows * rowLen)
-        mid.withUnsafeMutableBufferPointer { m in
-            hx.weights.withUnsafeBufferPointer { wx in
-                // Horizontal pass: [rows, width, 3] -> [rows, outWidth, 3].
-                for r in 0..<rows {
-                    let srow = src + (rowLo + r) * width * 3
-                    let drow = m.baseAddress! + r * rowLen
-                    for x in 0..<outWidth {
-                        let f = Int(hx.first[x]), n = Int(hx.count[x])
-                        var s0: Float = 0, s1: Float = 0, s2: Float = 0
-                        var p = srow + f * 3
-                        let w = wx.baseAddress! + x * hx.maxTaps
-                        for k in 0..<n {
-                            let wk = w[k]
-                            s0 += wk * Float(p[0]); s1 += wk * Float(p[1]); s2 += wk * Float(p[2])
-                            p += 3
+        // Source columns the horizontal pass touches.
+        var colLo = width, colHi = 0
+        for i in 0..<outWidth {
+            colLo = min(colLo, Int(hx.first[i]))
+            colHi = max(colHi, Int(hx.first[i] + hx.count[i]))
+        }
+        let ws = workspace
+        if ws.mid.count < rows * rowLen { ws.mid = [Float](repeating: 0, count: rows * rowLen) }
+        if ws.row.count < width * 3 { ws.row = [Float](repeating: 0, count: width * 3) }
+        if ws.out.count < rowLen { ws.out = [Float](repeating: 0, count: rowLen) }
+        ws.mid.withUnsafeMutableBufferPointer { m in
+            ws.row.withUnsafeMutableBufferPointer { fr in
+                hx.weights.withUnsafeBufferPointer { wx in
+                    // Horizontal pass: [rows, width, 3] -> [rows, outWidth, 3]. Each source row is
+                    // converted to floats once; every tap then reads floats.
+                    let f = fr.baseAddress!
+                    for r in 0..<rows {
+                        let srow = src + (rowLo + r) * width * 3
+                        for j in (colLo * 3)..<(colHi * 3) { f[j] = Float(srow[j]) }
+                        let drow = m.baseAddress! + r * rowLen
+                        for x in 0..<outWidth {
+                            let n = Int(hx.count[x])
+                            var p = f + Int(hx.first[x]) * 3
+                            let w = wx.baseAddress! + x * hx.maxTaps
+                            var s0: Float = 0, s1: Float = 0, s2: Float = 0
+                            for k in 0..<n {
+                                let wk = w[k]
+                                s0 += wk * p[0]; s1 += wk * p[1]; s2 += wk * p[2]
+                                p += 3
+                            }
+                            drow[x * 3] = s0; drow[x * 3 + 1] = s1; drow[x * 3 + 2] = s2
                         }
-                        drow[x * 3] = s0; drow[x * 3 + 1] = s1; drow[x * 3 + 2] = s2
                     }
                 }
             }
             // Vertical pass: one output row is a weighted sum of intermediate rows.
-            var out = [Float](repeating: 0, count: rowLen)
-            out.withUnsafeMutableBufferPointer { o in
+            ws.out.withUnsafeMutableBufferPointer { ob in
+                let o = ob.baseAddress!
                 for y in 0..<outHeight {
                     let f = Int(hy.first[y]) - rowLo, n = Int(hy.count[y])
-                    for j in 0..<rowLen { o[j] = 0 }
-                    for k in 0..<n {
+                    let w0 = hy.weights[y * hy.maxTaps]
+                    let first = m.baseAddress! + f * rowLen
+                    for j in 0..<rowLen { o[j] = w0 * first[j] }
+                    for k in 1..<max(1, n) {
                         let wk = hy.weights[y * hy.maxTaps + k]
                         let row = m.baseAddress! + (f + k) * rowLen
                         for j in 0..<rowLen { o[j] += wk * row[j] }
                     }
-                    emit(y, UnsafeBufferPointer(o))
+                    emit(y, UnsafeBufferPointer(start: o, count: rowLen))
                 }
             }
         }
@@ -104,10 +129,11 @@ public enum Resample {
 
     /// Resamples into a new uint8 RGB image (rounded, clamped to 0...255).
     public static func resampleUInt8(_ src: UnsafePointer<UInt8>, width: Int, height: Int,
-                                     box: (Double, Double, Double, Double), outWidth: Int, outHeight: Int) -> [UInt8] {
+                                     box: (Double, Double, Double, Double), outWidth: Int, outHeight: Int,
+                                     workspace: Workspace = Workspace()) -> [UInt8] {
         var dst = [UInt8](repeating: 0, count: outWidth * outHeight * 3)
         dst.withUnsafeMutableBufferPointer { d in
-            resample(src, width: width, height: height, box: box, outWidth: outWidth, outHeight: outHeight) { y, row in
+            resample(src, width: width, height: height, box: box, outWidth: outWidth, outHeight: outHeight, workspace: workspace) { y, row in
                 let o = d.baseAddress! + y * outWidth * 3
                 for j in 0..<row.count { o[j] = UInt8(min(max(row[j] + 0.5, 0), 255)) }
             }

@@ -40,6 +40,9 @@ public struct Augmentation: Equatable, Sendable {
 
     static let stream: UInt64 = 0x4155_474D  // "AUGM"
 
+    /// byte -> byte / 127.5 - 1
+    static let normalised: [Float] = (0..<256).map { Float($0) / 127.5 - 1 }
+
     /// The generator of one sample's augmentation.
     public static func rng(seed: UInt64, epoch: Int, sample: Int) -> Philox {
         Philox(seed: seed, stream, UInt64(epoch), UInt64(sample))
@@ -73,7 +76,8 @@ public struct Augmentation: Equatable, Sendable {
 
     /// Transforms one image (side x side x 3 uint8) into `out` (3 x S x S floats, CHW, in [-1, 1]
     /// before erasing), S = outputSize ?? side.
-    public func apply(_ src: UnsafePointer<UInt8>, side: Int, into out: UnsafeMutablePointer<Float>, rng: inout Philox) {
+    public func apply(_ src: UnsafePointer<UInt8>, side: Int, into out: UnsafeMutablePointer<Float>, rng: inout Philox,
+                      workspace: Resample.Workspace = Resample.Workspace()) {
         let s = outputSize ?? side
         var window = (0.0, 0.0, Double(side), Double(side))
         if let scale = resizedCropScale {
@@ -88,26 +92,34 @@ public struct Augmentation: Equatable, Sendable {
         let plane = s * s
         let scaleF: Float = 1.0 / 127.5
         if window == (0, 0, Double(side), Double(side)) && s == side {
-            // Identity geometry: convert directly.
-            for y in 0..<s {
-                let row = src + y * s * 3
-                for x in 0..<s {
-                    let sx = mirrored ? s - 1 - x : x
-                    let o = y * s + x
-                    out[o] = Float(row[sx * 3]) * scaleF - 1
-                    out[plane + o] = Float(row[sx * 3 + 1]) * scaleF - 1
-                    out[2 * plane + o] = Float(row[sx * 3 + 2]) * scaleF - 1
+            // Identity geometry: a table lookup per byte, rows copied forwards or mirrored.
+            Augmentation.normalised.withUnsafeBufferPointer { lut in
+                let t = lut.baseAddress!
+                for y in 0..<s {
+                    let row = src + y * s * 3
+                    let o0 = out + y * s, o1 = o0 + plane, o2 = o1 + plane
+                    if mirrored {
+                        for x in 0..<s {
+                            let p = row + (s - 1 - x) * 3
+                            o0[x] = t[Int(p[0])]; o1[x] = t[Int(p[1])]; o2[x] = t[Int(p[2])]
+                        }
+                    } else {
+                        for x in 0..<s {
+                            let p = row + x * 3
+                            o0[x] = t[Int(p[0])]; o1[x] = t[Int(p[1])]; o2[x] = t[Int(p[2])]
+                        }
+                    }
                 }
             }
         } else {
-            Resample.resample(src, width: side, height: side, box: window, outWidth: s, outHeight: s) { y, row in
+            Resample.resample(src, width: side, height: side, box: window, outWidth: s, outHeight: s, workspace: workspace) { y, row in
+                let o0 = out + y * s, o1 = o0 + plane, o2 = o1 + plane
                 for x in 0..<s {
                     let sx = mirrored ? s - 1 - x : x
-                    let o = y * s + x
                     // Clamp like a uint8 round trip would, so resampled and direct paths agree in range.
-                    out[o] = min(max(row[sx * 3], 0), 255) * scaleF - 1
-                    out[plane + o] = min(max(row[sx * 3 + 1], 0), 255) * scaleF - 1
-                    out[2 * plane + o] = min(max(row[sx * 3 + 2], 0), 255) * scaleF - 1
+                    o0[x] = min(max(row[sx * 3], 0), 255) * scaleF - 1
+                    o1[x] = min(max(row[sx * 3 + 1], 0), 255) * scaleF - 1
+                    o2[x] = min(max(row[sx * 3 + 2], 0), 255) * scaleF - 1
                 }
             }
         }

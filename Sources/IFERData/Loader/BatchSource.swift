@@ -29,8 +29,11 @@ public final class BatchSource {
     private let lock = NSLock()
     private var orderEpoch = -1
     private var order: [Int] = []
-    // HDF5 calls are serialised here as well (the library's own lock covers thread-safe builds only).
+    // One batch at a time: HDF5 calls are serialised here as well (the library's own lock covers
+    // thread-safe builds only), and the resampling workspace is shared.
     private let readLock = NSLock()
+    // Resampling buffers (used under readLock, which makes `make` one at a time).
+    private let workspace = Resample.Workspace()
 
     init(dataset: ShardDataset, sampler: Sampler, augmentation: Augmentation, outputSize: Int) {
         self.dataset = dataset; self.sampler = sampler; self.augmentation = augmentation; self.outputSize = outputSize
@@ -58,7 +61,8 @@ public final class BatchSource {
         raw.withUnsafeBufferPointer { src in
             for i in 0..<b {
                 var rng = Augmentation.rng(seed: sampler.seed, epoch: e, sample: idx[i])
-                augmentation.apply(src.baseAddress! + i * per, side: side, into: images.ptr + i * 3 * o * o, rng: &rng)
+                augmentation.apply(src.baseAddress! + i * per, side: side, into: images.ptr + i * 3 * o * o, rng: &rng,
+                                   workspace: workspace)
             }
         }
         return Batch(images: images, labels: idx.map { dataset.labels[$0] }, indices: idx, mask: mask,

@@ -15,6 +15,7 @@ public struct ShardWriter {
     public let plan: ShardPlan
     public let root: String
     public let out: String
+    let workspace = Resample.Workspace()
 
     public init(plan: ShardPlan, root: String, out: String) {
         self.plan = plan; self.root = root; self.out = out
@@ -47,7 +48,8 @@ public struct ShardWriter {
             return .failure(why)
         case .success(let window):
             let pixels = img.pixels.withUnsafeBufferPointer { p in
-                Resample.resampleUInt8(p.baseAddress!, width: img.width, height: img.height, box: window, outWidth: r, outHeight: r)
+                Resample.resampleUInt8(p.baseAddress!, width: img.width, height: img.height, box: window, outWidth: r, outHeight: r,
+                                       workspace: workspace)
             }
             return .success(pixels)
         }

@@ -27,9 +27,14 @@ public struct SynthOptions: Sendable {
     public var seed: UInt64
     /// Worker threads rendering and writing images.
     public var jobs: Int
+    /// Delete what an earlier run of this layout left in the output directory first. Without it
+    /// such leftovers are an error: stale images in a class folder or an FFHQ tree would be read
+    /// as part of the new dataset.
+    public var overwrite: Bool
 
-    public init(layout: SynthLayout, count: Int, resolution: Int, seed: UInt64 = 0, jobs: Int = 2) {
+    public init(layout: SynthLayout, count: Int, resolution: Int, seed: UInt64 = 0, jobs: Int = 2, overwrite: Bool = false) {
         self.layout = layout; self.count = count; self.resolution = resolution; self.seed = seed; self.jobs = jobs
+        self.overwrite = overwrite
     }
 
     public static let minCount = 7, minResolution = 16, maxResolution = 4096
@@ -65,6 +70,7 @@ public enum SynthWriter {
     public static func write(_ options: SynthOptions, to root: URL, encoder: SynthImageEncoder) throws -> SynthResult {
         try options.validate()
         try prepare(root)
+        try clearEarlierRun(root, options)
         let items = SynthPlan.items(layout: options.layout, count: options.count, resolution: options.resolution, seed: options.seed)
         for dir in Set(items.map { ($0.path as NSString).deletingLastPathComponent }).sorted() {
             try makeDirectory(root.appendingPathComponent(dir))
@@ -108,6 +114,40 @@ public enum SynthWriter {
         try? FileManager.default.removeItem(at: probe)
     }
 
+    /// Top-level entries of `root` that this layout writes (any `images<R>x<R>` folder for FFHQ).
+    static func ownEntries(_ root: URL, _ layout: SynthLayout) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        let fixed: [String]
+        switch layout {
+        case .ffhq: fixed = ["ffhq-dataset-v2.json"]
+        case .celebahq: fixed = ["CelebA-HQ-img", "CelebA-HQ-to-CelebA-mapping.txt", "list_eval_partition.txt"]
+        case .affectnet: fixed = ["Manually_Annotated_Images", "training.csv", "validation.csv"]
+        case .rafdb: fixed = ["Image", "EmoLabel"]
+        case .sfew: fixed = ["Train", "Val"]
+        }
+        return names.filter { name in
+            if fixed.contains(name) { return true }
+            guard layout == .ffhq, name.hasPrefix("images") else { return false }
+            let size = name.dropFirst("images".count).split(separator: "x", omittingEmptySubsequences: false)
+            return size.count == 2 && size.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+        }.sorted()
+    }
+
+    /// Refuses to mix a new dataset with an earlier run's files, or deletes them with `overwrite`.
+    static func clearEarlierRun(_ root: URL, _ o: SynthOptions) throws {
+        let old = ownEntries(root, o.layout)
+        guard !old.isEmpty else { return }
+        guard o.overwrite else {
+            throw SynthError.unwritable(path: root.path, reason: "it already holds \(o.layout.rawValue) files (\(old.joined(separator: ", "))); "
+                + "choose a new directory or pass --overwrite to delete them first")
+        }
+        for name in old {
+            do { try FileManager.default.removeItem(at: root.appendingPathComponent(name)) } catch {
+                throw SynthError.unwritable(path: root.appendingPathComponent(name).path, reason: "cannot delete: \(error.localizedDescription)")
+            }
+        }
+    }
+
     static func makeDirectory(_ url: URL) throws {
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) {
@@ -117,8 +157,24 @@ public enum SynthWriter {
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         } catch {
-            throw SynthError.unwritable(path: url.path, reason: error.localizedDescription)
+            throw SynthError.unwritable(path: url.path, reason: whyNotCreatable(url, error))
         }
+    }
+
+    /// Foundation's message for a failed mkdir is often just "error 512": name the ancestor at fault.
+    static func whyNotCreatable(_ url: URL, _ error: Error) -> String {
+        var ancestor = url.deletingLastPathComponent()
+        var isDir: ObjCBool = false
+        while ancestor.path != "/" && !FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDir) {
+            ancestor = ancestor.deletingLastPathComponent()
+        }
+        _ = FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDir)
+        if !isDir.boolValue { return "\(ancestor.path) is a file, not a directory" }
+        if !FileManager.default.isWritableFile(atPath: ancestor.path) { return "no permission to create entries in \(ancestor.path)" }
+        if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError {
+            return underlying.localizedDescription
+        }
+        return error.localizedDescription
     }
 
     public static func writeFile(_ data: Data, _ url: URL) throws {

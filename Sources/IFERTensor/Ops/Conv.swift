@@ -187,6 +187,7 @@ func convBackward(_ s: ConvShape, x: UnsafePointer<Float>?, weight w: UnsafePoin
 /// y += conv(x, w) when each output channel o reads the single input channel o / (O/groups).
 private func directForward(_ s: ConvShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let win = s.win, hw = win.height * win.width, p = win.positions, st = win.stride
+    let spans = (0..<win.kw).map { win.validColumns($0) }
     for n in 0..<s.batch {
         for o in 0..<s.outChannels {
             let src = x + n * s.inSample + (o / s.outGroup) * hw
@@ -198,7 +199,7 @@ private func directForward(_ s: ConvShape, _ x: UnsafePointer<Float>, _ w: Unsaf
                     let ih = oh * st - win.padding + ki
                     if ih < 0 || ih >= win.height { continue }
                     for kj in 0..<win.kw {
-                        let (lo, hi) = win.validColumns(kj)
+                        let (lo, hi) = spans[kj]
                         let wv = wo[ki * win.kw + kj]
                         let line = src + ih * win.width + kj - win.padding
                         if st == 1 {
@@ -220,6 +221,7 @@ private func directBackward(_ s: ConvShape, x: UnsafePointer<Float>?, weight w: 
                             gradX: UnsafeMutablePointer<Float>?, gradW: UnsafeMutablePointer<Float>?) {
     let win = s.win, hw = win.height * win.width, p = win.positions, st = win.stride, kk = win.kh * win.kw, ow = win.outW
     let partial = Scratch(gradW != nil ? kk * ow : 0)
+    let spans = (0..<win.kw).map { win.validColumns($0) }
     for n in 0..<s.batch {
         for o in 0..<s.outChannels {
             let c = o / s.outGroup
@@ -231,7 +233,7 @@ private func directBackward(_ s: ConvShape, x: UnsafePointer<Float>?, weight w: 
                     let ih = oh * st - win.padding + ki
                     if ih < 0 || ih >= win.height { continue }
                     for kj in 0..<win.kw {
-                        let (lo, hi) = win.validColumns(kj)
+                        let (lo, hi) = spans[kj]
                         if hi <= lo { continue }
                         let at = n * s.inSample + c * hw + ih * win.width + kj - win.padding
                         if let gx = gradX {
