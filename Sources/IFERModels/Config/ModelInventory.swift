@@ -36,6 +36,10 @@ public enum ModelInventory {
     public static func networks(_ config: ModelConfig, all: Bool = false) throws -> [NetworkSummary] {
         var out: [NetworkSummary] = []
         func wants(_ k: String) -> Bool { all || config.present.contains(k) }
+        if wants("encoder") {
+            let e = try ASITEncoder(EncoderConfig(config.encoder))
+            out.append(NetworkSummary(name: "encoder", prefix: "encoder.", module: e, macs: e.macs))
+        }
         if wants("generator") {
             let g = Generator(config.generator)
             out.append(NetworkSummary(name: "generator", prefix: "decoder.", module: g, macs: g.macs))
