@@ -353,7 +353,11 @@ final class EncoderTests: XCTestCase {
 
     func testASITAssemblyKeysForwardAndFrozenDecoder() throws {
         let asit = try ASIT(try microModelConfig())
-        asit.resetAll(seed: 1)
+        asit.resetNetworks(seed: 1)
+        let q = asit.discriminator.modelQ.namedParameters(), k = asit.discriminator.modelK.namedBuffers()
+        XCTAssertTrue(q.contains { $0.1.array.contains { $0 != 0 } }, "the discriminator is initialised too")
+        let kByName = Dictionary(uniqueKeysWithValues: k.map { ($0.0, $0.1) })
+        XCTAssertTrue(q.allSatisfy { kByName[$0.0]?.array == $0.1.array }, "k starts as a copy of q")
         asit.freezeDecoder()
         let keys = asit.namedParameters().map(\.0)
         XCTAssertTrue(keys.allSatisfy { $0.hasPrefix("encoder.") || $0.hasPrefix("decoder.") })

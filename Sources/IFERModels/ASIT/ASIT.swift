@@ -47,6 +47,13 @@ public final class ASIT: Module {
     public var buffers: [(String, Tensor)] { [("latent_avg", latentAvg)] }
     public var children: [(String, Module)] { [("encoder", encoder), ("decoder", decoder)] }
 
+    /// Fresh random weights for every network: encoder and generator under their state_dict
+    /// paths, the discriminator (not a child, see above) under its own (`model_q`, `model_k` = q).
+    public func resetNetworks(seed: UInt64) {
+        resetAll(seed: seed)
+        discriminator.resetAll(seed: seed)
+    }
+
     /// The generator stays frozen in ASIT training (`--train_decoder` False): no gradients are
     /// accumulated for it, though gradients still flow through it into the codes.
     public func freezeDecoder() {
