@@ -1,4 +1,5 @@
 // The training state a checkpoint holds (DESIGN.md section 8), as plain values.
+import Foundation
 import IFERTensor
 
 /// One optimiser's state: named float arrays (moments, Lookahead slow weights), named int64
@@ -79,7 +80,7 @@ public struct CheckpointState {
 }
 
 /// A checkpoint problem; `path` is the file (or run directory) concerned.
-public struct CheckpointError: Error, CustomStringConvertible {
+public struct CheckpointError: Error, CustomStringConvertible, LocalizedError {
     public enum Kind: Equatable {
         /// Bytes do not match their checksum, the file is truncated, or not a checkpoint.
         case corrupt
@@ -101,4 +102,5 @@ public struct CheckpointError: Error, CustomStringConvertible {
     }
 
     public var description: String { "checkpoint \(path): \(message)" }
+    public var errorDescription: String? { description }
 }

@@ -1,8 +1,10 @@
+import Foundation
+
 // IOError: every failure in the file-format layer names the file and, where there is one, the key
 // (dataset, attribute or group path) so a user can find the bad input without a debugger.
 
 /// A file-format error: `path` is the file, `key` the dataset/attribute/group inside it (or nil).
-public struct IOError: Error, CustomStringConvertible, Equatable {
+public struct IOError: Error, CustomStringConvertible, LocalizedError, Equatable {
     public let path: String
     public let key: String?
     public let message: String
@@ -17,4 +19,7 @@ public struct IOError: Error, CustomStringConvertible, Equatable {
         if let key { return "\(path): \(key): \(message)" }
         return "\(path): \(message)"
     }
+
+    /// So `error.localizedDescription` carries the file and key too.
+    public var errorDescription: String? { description }
 }

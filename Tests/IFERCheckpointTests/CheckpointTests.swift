@@ -28,7 +28,10 @@ final class CheckpointTests: XCTestCase {
             XCTAssertEqual(l.param(k)?.shape, t.shape, k)
             XCTAssertEqual(l.param(k)?.array, t.array, k)
         }
-        for (k, t) in s.buffers { XCTAssertEqual(l.buffer(k)?.array, t.array, k) }
+        for (k, t) in s.buffers {
+            XCTAssertEqual(l.buffer(k)?.shape, t.shape, k)
+            XCTAssertEqual(l.buffer(k)?.array, t.array, k)
+        }
         let adam = try XCTUnwrap(l.optimizer("encoder"))
         XCTAssertEqual(adam.tensor("exp_avg_sq/encoder.input_layer.0.weight")?.array, s.optimizers[0].tensors[1].tensor.array)
         XCTAssertEqual(adam.tensor("exp_avg/encoder.input_layer.0.weight")?.shape, [4, 3, 3, 3])
@@ -147,7 +150,7 @@ final class CheckpointTests: XCTestCase {
         ]
         let untouched = model[0].tensor.array
         let r = try CheckpointReader(path: path)
-        XCTAssertThrowsError(try r.loadInto(params: model, buffers: [("latent_avg", Tensor(zeros: [8]))])) { e in
+        XCTAssertThrowsError(try r.loadInto(params: model, buffers: [("latent_avg", Tensor(zeros: [8])), ("empty", Tensor(zeros: [0, 3]))])) { e in
             let m = "\(e)"
             XCTAssertEqual((e as? CheckpointError)?.kind, .stateMismatch)
             for part in ["5 problems", path,

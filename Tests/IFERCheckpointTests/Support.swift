@@ -23,7 +23,8 @@ func sampleState(step: Int, stage: String = "asit") -> CheckpointState {
         ("decoder.style.1.weight", tensor([8, 8], seed: Float(step))),
         ("head.scale", tensor([], seed: 5)),
     ]
-    let buffers: [(key: String, tensor: Tensor)] = [("latent_avg", tensor([8], seed: 3)), ("decoder.noises.noise_0", tensor([1, 1, 4, 4], seed: 4))]
+    let buffers: [(key: String, tensor: Tensor)] = [("latent_avg", tensor([8], seed: 3)), ("decoder.noises.noise_0", tensor([1, 1, 4, 4], seed: 4)),
+                                                    ("empty", tensor([0, 3], seed: 0))]
     let adam = OptimizerState(name: "encoder",
                               tensors: [("exp_avg/encoder.input_layer.0.weight", tensor([4, 3, 3, 3], seed: 6)),
                                         ("exp_avg_sq/encoder.input_layer.0.weight", tensor([4, 3, 3, 3], seed: 7))],

@@ -365,7 +365,7 @@ final class SynthTests: XCTestCase {
         try Data("x".utf8).write(to: file)
         XCTAssertThrowsError(try SynthWriter.write(SynthOptions(layout: .sfew, count: 7, resolution: 16), to: file.appendingPathComponent("out"),
                                                    encoder: IFERIOSynthEncoder())) {
-            XCTAssertTrue("\($0)".contains("plain-file"), "\($0)")
+            XCTAssertTrue("\($0)".contains("plain-file is a file, not a directory"), "\($0)")
         }
     }
 

@@ -157,8 +157,24 @@ public enum SynthWriter {
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         } catch {
-            throw SynthError.unwritable(path: url.path, reason: error.localizedDescription)
+            throw SynthError.unwritable(path: url.path, reason: whyNotCreatable(url, error))
         }
+    }
+
+    /// Foundation's message for a failed mkdir is often just "error 512": name the ancestor at fault.
+    static func whyNotCreatable(_ url: URL, _ error: Error) -> String {
+        var ancestor = url.deletingLastPathComponent()
+        var isDir: ObjCBool = false
+        while ancestor.path != "/" && !FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDir) {
+            ancestor = ancestor.deletingLastPathComponent()
+        }
+        _ = FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDir)
+        if !isDir.boolValue { return "\(ancestor.path) is a file, not a directory" }
+        if !FileManager.default.isWritableFile(atPath: ancestor.path) { return "no permission to create entries in \(ancestor.path)" }
+        if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError {
+            return underlying.localizedDescription
+        }
+        return error.localizedDescription
     }
 
     public static func writeFile(_ data: Data, _ url: URL) throws {
