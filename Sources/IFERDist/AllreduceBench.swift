@@ -22,7 +22,7 @@ public enum AllreduceBench {
         public let boundMs: Double
 
         public var json: String {
-            func f(_ x: Double) -> String { String(format: "%.4f", x) }
+            func f(_ x: Double) -> String { String(format: "%.6f", x) }
             return "{\"bench\":\"allreduce\",\"name\":\"\(name)\",\"bytes\":\(bytes),\"ranks\":\(ranks),\"buckets\":\(buckets),"
                 + "\"reps\":\(reps),\"ours_ms\":\(f(oursMs)),\"mpi_ms\":\(f(mpiMs)),\"memcpy_gbps\":\(f(memcpyGBps)),"
                 + "\"bound_ms\":\(f(boundMs)),\"ours_busbw_gbps\":\(f(busBandwidth(oursMs))),\"mpi_busbw_gbps\":\(f(busBandwidth(mpiMs)))}"

@@ -33,7 +33,9 @@ public final class DataParallel {
     /// False during accumulation micro-steps: the hook and `finishGradientSync` do nothing.
     public var requireSync = true
     /// How gradients become averages (sums / world size).
-    public var averaging = Averaging.scaleSeed
+    public var averaging = Averaging.scaleSeed {
+        didSet { reducer.setAverageAfterReduce(averaging == .afterReduce) }
+    }
 
     public enum Averaging {
         /// `backward` seeds the loss gradient with 1/worldSize, so the all-reduce sum is already
@@ -51,18 +53,10 @@ public final class DataParallel {
         public let range: Range<Int>
     }
 
-    // Round state, shared with the communication thread under `cond`.
-    private let cond = NSCondition()
-    private let bucketOf: [Int]
-    private var pending: [Int]
-    private var ready: [Bool]
-    private var seen: [Bool]
-    private var reduced = 0
-    private var busy = false
-    private var failure: Error?
-    private var twice: String?
-    private var closed = false
-    private var thread: Thread?
+    /// The round state and the reducing, shared with the communication thread. The thread holds
+    /// only this object, so DataParallel can be released while the thread waits; its deinit stops
+    /// the thread.
+    private let reducer: Reducer
 
     /// `buffers`: non-parameter state to broadcast at start and include in replica checks.
     public init(_ flat: FlatBuffer, comm: Communicator, buffers: [Tensor] = [], bucketBytes: Int = 1 << 20) throws {
@@ -95,24 +89,19 @@ public final class DataParallel {
         buckets = out
         var bucketOf = [Int](repeating: 0, count: flat.tensors.count)
         for (b, bucket) in out.enumerated() { for t in bucket.tensors { bucketOf[t] = b } }
-        self.bucketOf = bucketOf
-        pending = out.map { $0.tensors.count }
-        ready = [Bool](repeating: false, count: out.count)
-        seen = [Bool](repeating: false, count: flat.tensors.count)
+        reducer = Reducer(comm: comm, grads: grads, buckets: out, bucketOf: bucketOf, chunkFloats: cap)
         if comm.worldSize > 1 {
-            let t = Thread { [unowned self] in self.communicationLoop() }
+            let r = reducer
+            let t = Thread { r.communicationLoop() }
             t.name = "ifer-allreduce"
             t.start()
-            thread = t
         }
     }
 
     deinit { close() }
 
     /// Stops the communication thread (also done by deinit).
-    public func close() {
-        cond.lock(); closed = true; cond.broadcast(); cond.unlock()
-    }
+    public func close() { reducer.close() }
 
     /// Copies rank 0's parameters and buffers to every rank.
     public func broadcastParameters() throws {
@@ -129,48 +118,14 @@ public final class DataParallel {
         let i = t.flatIndex
         // Parameters of another FlatBuffer (e.g. a second network) are not ours to reduce.
         guard i >= 0, i < flat.tensors.count, flat.tensors[i] === t else { return }
-        cond.lock()
-        if seen[i] {
-            twice = twice ?? "'\(t.name)' (tensor \(i))"
-        } else {
-            seen[i] = true
-            let b = bucketOf[i]
-            pending[b] -= 1
-            if pending[b] == 0 { ready[b] = true; cond.broadcast() }
-        }
-        cond.unlock()
+        reducer.ready(tensor: i, name: t.name)
     }
 
     /// Waits until every bucket is all-reduced (launching the ones whose parameters got no
     /// gradient), then starts a fresh round. Gradients are then the average over ranks.
-    ///
-    /// The main thread has nothing else to do here, so it reduces the remaining buckets itself
-    /// whenever the communication thread is not in the middle of one (same strict bucket order,
-    /// one reducer at a time): that saves a thread hand-off per step, which is most of the
-    /// overhead for a gradient of one or two buckets.
     public func finishGradientSync() throws {
         guard requireSync, comm.worldSize > 1 else { return }
-        cond.lock()
-        for b in ready.indices where !ready[b] { ready[b] = true }
-        cond.broadcast()
-        while reduced < buckets.count {
-            if busy { cond.wait(); continue }
-            reduceNext()
-        }
-        let error = failure, double = twice
-        // Fresh round.
-        reduced = 0
-        failure = nil
-        twice = nil
-        pending = buckets.map { $0.tensors.count }
-        for b in ready.indices { ready[b] = false }
-        for t in seen.indices { seen[t] = false }
-        cond.unlock()
-        if let e = error { throw e }
-        if let d = double {
-            throw DistError.mismatch("rank \(comm.rank): parameter \(d) became ready twice in one gradient sync; "
-                + "wrap earlier backward passes of the same step in noSync { }")
-        }
+        try reducer.finish()
     }
 
     /// The factor `backward` seeds the loss gradient with under `.scaleSeed` averaging.
@@ -221,20 +176,103 @@ public final class DataParallel {
 
     // MARK: communication thread
 
+}
+
+/// Buckets handed from the backward pass (main thread) to the communication thread.
+private final class Reducer {
+    let comm: Communicator
+    let grads: Storage
+    let buckets: [DataParallel.Bucket]
+    let bucketOf: [Int]
+    let chunkFloats: Int
+
+    // All below under `cond`.
+    let cond = NSCondition()
+    var pending: [Int]
+    var ready: [Bool]
+    var seen: [Bool]
+    var reduced = 0        // buckets done this round; they are reduced strictly in order
+    var busy = false       // a thread is reducing bucket `reduced` now
+    var failure: Error?
+    var twice: String?
+    var closed = false
+    var averageAfterReduce = false
+
+    init(comm: Communicator, grads: Storage, buckets: [DataParallel.Bucket], bucketOf: [Int], chunkFloats: Int) {
+        self.comm = comm
+        self.grads = grads
+        self.buckets = buckets
+        self.bucketOf = bucketOf
+        self.chunkFloats = chunkFloats
+        pending = buckets.map { $0.tensors.count }
+        ready = [Bool](repeating: false, count: buckets.count)
+        seen = [Bool](repeating: false, count: bucketOf.count)
+    }
+
+    func close() {
+        cond.lock(); closed = true; cond.broadcast(); cond.unlock()
+    }
+
+    func setAverageAfterReduce(_ on: Bool) {
+        cond.lock(); averageAfterReduce = on; cond.unlock()
+    }
+
+    func ready(tensor i: Int, name: String) {
+        cond.lock()
+        if seen[i] {
+            twice = twice ?? "'\(name)' (tensor \(i))"
+        } else {
+            seen[i] = true
+            let b = bucketOf[i]
+            pending[b] -= 1
+            if pending[b] == 0 { ready[b] = true; cond.broadcast() }
+        }
+        cond.unlock()
+    }
+
+    /// The main thread has nothing else to do here, so it reduces the remaining buckets itself
+    /// whenever the communication thread is not in the middle of one (same strict bucket order,
+    /// one reducer at a time): that saves a thread hand-off per step, which is most of the
+    /// overhead for a gradient of one or two buckets.
+    func finish() throws {
+        cond.lock()
+        for b in ready.indices where !ready[b] { ready[b] = true }
+        cond.broadcast()
+        while reduced < buckets.count {
+            if busy { cond.wait(); continue }
+            reduceNext()
+        }
+        let error = failure, double = twice
+        // Fresh round.
+        reduced = 0
+        failure = nil
+        twice = nil
+        pending = buckets.map { $0.tensors.count }
+        for b in ready.indices { ready[b] = false }
+        for t in seen.indices { seen[t] = false }
+        cond.unlock()
+        if let e = error { throw e }
+        if let d = double {
+            throw DistError.mismatch("rank \(comm.rank): parameter \(d) became ready twice in one gradient sync; "
+                + "wrap earlier backward passes of the same step in noSync { }")
+        }
+    }
+
     /// Reduces bucket `reduced`; called with `cond` locked, returns with it locked.
-    private func reduceNext() {
+    func reduceNext() {
         let b = reduced
         busy = true
         let skip = failure != nil
+        let average = averageAfterReduce
         cond.unlock()
         var error: Error?
-        if !skip, let grads = flat.grads {
+        if !skip {
             let r = buckets[b].range
             var start = r.lowerBound
             do {
                 while start < r.upperBound {
                     let n = min(chunkFloats, r.upperBound - start)
-                    try comm.allReduce(grads.base + start, count: n, average: averaging == .afterReduce)
+                    try comm.allReduce(grads.base + start, count: n, average: average)
                     start += n
                 }
             } catch let e { error = e }
@@ -246,7 +284,7 @@ public final class DataParallel {
         cond.broadcast()
     }
 
-    private func communicationLoop() {
+    func communicationLoop() {
         cond.lock()
         while true {
             while !closed && !(!busy && reduced < buckets.count && ready[reduced]) { cond.wait() }

@@ -34,6 +34,16 @@ public final class Tensor {
         self.kind = kind
     }
 
+    /// Tensor whose values are not initialised: only for op outputs that are fully written.
+    public init(uninitialized shape: [Int]) {
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        self.storage = Storage(count: count, zeroed: false)
+        self.offset = 0
+        self.requiresGrad = false
+        self.kind = .activation
+    }
+
     /// A view of `count(shape)` floats starting at `offset` in `storage`.
     public init(view storage: Storage, offset: Int, shape: [Int], kind: TensorKind = .activation) {
         self.shape = shape

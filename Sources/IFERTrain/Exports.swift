@@ -4,3 +4,4 @@
 @_exported import IFERData
 @_exported import IFERCheckpoint
 @_exported import IFERDist
+@_exported import IFERLayers

@@ -71,7 +71,7 @@ struct ShardCommand: ParsableCommand {
                 print(String(decoding: d, as: UTF8.self))
             } else {
                 let splits = m.counts.keys.sorted().map { "\($0) \(m.counts[$0]!)" }.joined(separator: ", ")
-                print("ifer shard: \(m.shards.count) shards (\(written) written, \(reused) kept from an earlier run), "
+                print("ifer shard: \(m.shards.count) shards with images (\(written) written now, \(reused) kept from an earlier run), "
                       + "\(total) images (\(splits)), \(m.skipped.count) sources skipped, \(String(format: "%.1f", elapsed)) s; "
                       + "manifest: \(o.out)/manifest.json")
             }

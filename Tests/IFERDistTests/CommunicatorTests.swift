@@ -26,3 +26,21 @@ final class CommunicatorTests: XCTestCase {
         }
     }
 }
+
+/// `ifer bench allreduce --json` runs under mpirun and prints the documented fields.
+final class AllreduceBenchTests: XCTestCase {
+    func testBenchPrintsOneJSONLinePerSize() throws {
+        let r = try MPIRunner.run(ranks: 2, ["bench", "allreduce", "--json", "--only", "4KB,1MB", "--reps", "3"], timeout: 30)
+        XCTAssertEqual(r.status, 0, r.all)
+        let lines = r.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2, r.all)
+        for (line, bytes) in zip(lines, [4096, 1 << 20]) {
+            let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            XCTAssertEqual(obj?["bytes"] as? Int, bytes)
+            XCTAssertEqual(obj?["ranks"] as? Int, 2)
+            for key in ["ours_ms", "mpi_ms", "bound_ms", "memcpy_gbps"] {
+                XCTAssertGreaterThan((obj?[key] as? Double) ?? -1, 0, "\(key) in \(line)")
+            }
+        }
+    }
+}

@@ -39,3 +39,21 @@ final class DiscriminatorTests: XCTestCase {
         for i in 0..<tq.count { XCTAssertEqual(tk.ptr[i], 0.9 * before[i] + 0.1 * tq.ptr[i], accuracy: 1e-6) }
     }
 }
+
+final class StyleGANDiscriminatorTests: XCTestCase {
+    override func tearDown() { Autograd.reset() }
+
+    func testMatchesReference() throws {
+        let fx = try Fixture("stylegan_discriminator")
+        let d = StyleGANDiscriminator(try ModelConfig(file: repoRoot.appendingPathComponent("configs/micro/generator.yaml").path).discriminator)
+        try fx.load(into: d)
+        let x = try fx.tensor("x", requiresGrad: true)
+        let out = try d(x)
+        XCTAssertEqual(out.shape, [8, 1])
+        XCTAssertLessThan(relativeError(out, try fx.tensor("output")), 1e-4)
+        try out.backward(gradient: fx.tensor("seed"))
+        XCTAssertLessThan(relativeError(x.grad, try fx.tensor("grad.x")), 1e-4, "d x")
+        for (k, p) in d.namedParameters() { XCTAssertLessThan(relativeError(p.grad, try fx.tensor("grad." + k)), 1e-4, "d \(k)") }
+        XCTAssertThrowsError(try d(Tensor(zeros: [6, 3, 32, 32]))) { XCTAssertTrue("\($0)".contains("stddev group")) }
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import IFERTensor
 
@@ -90,3 +91,4 @@ final class CoreTests: XCTestCase {
         XCTAssertFalse(z.requiresGrad)
     }
 }
+

@@ -71,3 +71,35 @@ class Discriminator(nn.Module):
         q = F.normalize(self.model_q(a), dim=1)
         k = F.normalize(self.model_k(b), dim=1)
         return (q * k).sum(1, keepdim=True)
+
+
+class StyleGANDiscriminator(nn.Module):
+    """rosinality `Discriminator`: ResNet trunk, minibatch stddev, final conv, two EqualLinears
+    (the generator stage's GAN discriminator)."""
+
+    def __init__(self, cfg, stddev_group=4):
+        super().__init__()
+        from common import EqualLinear
+        size = cfg.get("size", 256)
+        cm, cmax = cfg.get("channel_multiplier", 2), cfg.get("channel_max", 512)
+        ch = lambda r: stylegan_channels(r, cm, cmax)
+        convs = [ConvLayer(3, ch(size), 1)]
+        r = size
+        while r > 4:
+            convs.append(ResBlock(ch(r), ch(r // 2)))
+            r //= 2
+        self.convs = nn.Sequential(*convs)
+        self.stddev_group, self.stddev_feat = stddev_group, 1
+        self.final_conv = ConvLayer(ch(4) + 1, ch(4), 3)
+        self.final_linear = nn.Sequential(EqualLinear(ch(4) * 16, ch(4), activation=True), EqualLinear(ch(4), 1))
+
+    def forward(self, x):
+        out = self.convs(x)
+        b, c, h, w = out.shape
+        g = min(b, self.stddev_group)
+        s = out.view(g, -1, self.stddev_feat, c // self.stddev_feat, h, w)
+        s = torch.sqrt(s.var(0, unbiased=False) + 1e-8)
+        s = s.mean([2, 3, 4], keepdim=True).squeeze(2)
+        s = s.repeat(g, 1, h, w)
+        out = self.final_conv(torch.cat([out, s], 1))
+        return self.final_linear(out.view(b, -1))

@@ -14,7 +14,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 from common import FixtureWriter, load_model_config  # noqa: E402
-from discriminator import Discriminator  # noqa: E402
+from discriminator import Discriminator, StyleGANDiscriminator  # noqa: E402
 from generator import Generator  # noqa: E402
 from ifer_head import IferHead  # noqa: E402
 from irse50 import IRSE50  # noqa: E402
@@ -100,6 +100,16 @@ def discriminator_fixtures(cfg):
     w.add("q_embedding", d.model_q(a).detach())
     out = d(a, bb)
     finish(w, d, out, {"a": a, "b": bb}, "discriminator")
+
+    # The generator stage's GAN discriminator (minibatch stddev over groups of 4; batch 8).
+    torch.manual_seed(6)
+    gd = StyleGANDiscriminator(cfg["discriminator"])
+    perturb(gd)
+    w = FixtureWriter()
+    w.add_module("", gd)
+    x = torch.randn(8, 3, s, s, requires_grad=True)
+    w.add("x", x)
+    finish(w, gd, gd(x), {"x": x}, "stylegan_discriminator")
 
 
 def ifer_head_fixtures(cfg):

@@ -5,8 +5,9 @@ import Foundation
 /// BILINEAR, box=...)` and torchvision's `antialias=True`: every source pixel under an output
 /// pixel's footprint contributes, so a 4x reduction averages 8 taps per axis instead of aliasing.
 ///
-/// Separable: a horizontal pass over only the source rows the vertical pass needs, into a float
-/// buffer, then a vertical pass. Weights are computed once per axis.
+/// Separable, vertical pass first: each output row is a weighted sum of whole source rows (a
+/// contiguous, vectorised loop), then the horizontal taps run on that one row. Weights are
+/// computed once per axis.
 public enum Resample {
     /// Taps of one output coordinate: the first source index and the normalised weights.
     struct Taps {
@@ -50,7 +51,6 @@ public enum Resample {
 
     /// Reusable buffers, so resampling many images does not allocate (and page-fault) per image.
     public final class Workspace {
-        var mid: [Float] = []
         var row: [Float] = []
         var out: [Float] = []
         public init() {}
@@ -65,37 +65,37 @@ public enum Resample {
                                 emit: (Int, UnsafeBufferPointer<Float>) -> Void) {
         let hx = taps(size: width, lo: box.0, hi: box.2, out: outWidth)
         let hy = taps(size: height, lo: box.1, hi: box.3, out: outHeight)
-        // Source rows the vertical pass touches.
-        var rowLo = height, rowHi = 0
-        for i in 0..<outHeight {
-            rowLo = min(rowLo, Int(hy.first[i]))
-            rowHi = max(rowHi, Int(hy.first[i] + hy.count[i]))
-        }
-        let rows = max(0, rowHi - rowLo)
-        let rowLen = outWidth * 3
         // Source columns the horizontal pass touches.
         var colLo = width, colHi = 0
         for i in 0..<outWidth {
             colLo = min(colLo, Int(hx.first[i]))
             colHi = max(colHi, Int(hx.first[i] + hx.count[i]))
         }
+        let rowLen = outWidth * 3
         let ws = workspace
-        if ws.mid.count < rows * rowLen { ws.mid = [Float](repeating: 0, count: rows * rowLen) }
         if ws.row.count < width * 3 { ws.row = [Float](repeating: 0, count: width * 3) }
         if ws.out.count < rowLen { ws.out = [Float](repeating: 0, count: rowLen) }
-        ws.mid.withUnsafeMutableBufferPointer { m in
-            ws.row.withUnsafeMutableBufferPointer { fr in
+        ws.row.withUnsafeMutableBufferPointer { rb in
+            ws.out.withUnsafeMutableBufferPointer { ob in
                 hx.weights.withUnsafeBufferPointer { wx in
-                    // Horizontal pass: [rows, width, 3] -> [rows, outWidth, 3]. Each source row is
-                    // converted to floats once; every tap then reads floats.
-                    let f = fr.baseAddress!
-                    for r in 0..<rows {
-                        let srow = src + (rowLo + r) * width * 3
-                        for j in (colLo * 3)..<(colHi * 3) { f[j] = Float(srow[j]) }
-                        let drow = m.baseAddress! + r * rowLen
+                    let acc = rb.baseAddress!, o = ob.baseAddress!
+                    let j0 = colLo * 3, j1 = colHi * 3
+                    for y in 0..<outHeight {
+                        // Vertical pass first: a weighted sum of whole source rows, contiguous and
+                        // vectorisable, so the scalar horizontal taps run on outHeight rows only.
+                        let f = Int(hy.first[y]), n = Int(hy.count[y])
+                        let w0 = hy.weights[y * hy.maxTaps]
+                        let r0 = src + f * width * 3
+                        for j in j0..<j1 { acc[j] = w0 * Float(r0[j]) }
+                        for k in 1..<max(1, n) {
+                            let wk = hy.weights[y * hy.maxTaps + k]
+                            let r = src + (f + k) * width * 3
+                            for j in j0..<j1 { acc[j] += wk * Float(r[j]) }
+                        }
+                        // Horizontal pass over the accumulated row.
                         for x in 0..<outWidth {
                             let n = Int(hx.count[x])
-                            var p = f + Int(hx.first[x]) * 3
+                            var p = acc + Int(hx.first[x]) * 3
                             let w = wx.baseAddress! + x * hx.maxTaps
                             var s0: Float = 0, s1: Float = 0, s2: Float = 0
                             for k in 0..<n {
@@ -103,25 +103,10 @@ public enum Resample {
                                 s0 += wk * p[0]; s1 += wk * p[1]; s2 += wk * p[2]
                                 p += 3
                             }
-                            drow[x * 3] = s0; drow[x * 3 + 1] = s1; drow[x * 3 + 2] = s2
+                            o[x * 3] = s0; o[x * 3 + 1] = s1; o[x * 3 + 2] = s2
                         }
+                        emit(y, UnsafeBufferPointer(start: o, count: rowLen))
                     }
-                }
-            }
-            // Vertical pass: one output row is a weighted sum of intermediate rows.
-            ws.out.withUnsafeMutableBufferPointer { ob in
-                let o = ob.baseAddress!
-                for y in 0..<outHeight {
-                    let f = Int(hy.first[y]) - rowLo, n = Int(hy.count[y])
-                    let w0 = hy.weights[y * hy.maxTaps]
-                    let first = m.baseAddress! + f * rowLen
-                    for j in 0..<rowLen { o[j] = w0 * first[j] }
-                    for k in 1..<max(1, n) {
-                        let wk = hy.weights[y * hy.maxTaps + k]
-                        let row = m.baseAddress! + (f + k) * rowLen
-                        for j in 0..<rowLen { o[j] += wk * row[j] }
-                    }
-                    emit(y, UnsafeBufferPointer(start: o, count: rowLen))
                 }
             }
         }

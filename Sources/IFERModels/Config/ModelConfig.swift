@@ -121,8 +121,10 @@ public struct GeneratorConfig: Equatable {
     public var inputChannels: Int { channels(4) }
 }
 
-/// Inversion discriminator: two rosinality ResNet branches (q trained, k momentum copy).
+/// Discriminator: `kind: inversion` (ASIT's two ResNet branches, q trained and k a momentum
+/// copy) or `kind: stylegan2` (rosinality's GAN discriminator, for the generator stage).
 public struct DiscriminatorConfig: Equatable {
+    public var kind: String
     public var size: Int
     public var channelMultiplier: Int
     public var channelMax: Int
@@ -131,9 +133,14 @@ public struct DiscriminatorConfig: Equatable {
     /// k ← m·k + (1 − m)·q.
     public var momentum: Float
 
-    public static let keys = ["size", "channel_multiplier", "channel_max", "out_dim", "momentum"]
+    /// Minibatch-stddev group size of the stylegan2 kind.
+    public var stddevGroup: Int
 
-    public init(size: Int = 256, channelMultiplier: Int = 2, channelMax: Int = 512, outDim: Int = 128, momentum: Float = 0.999) {
+    public static let keys = ["kind", "size", "channel_multiplier", "channel_max", "out_dim", "momentum", "stddev_group"]
+    public static let kinds = ["inversion", "stylegan2"]
+
+    public init(kind: String = "inversion", stddevGroup: Int = 4, size: Int = 256, channelMultiplier: Int = 2, channelMax: Int = 512, outDim: Int = 128, momentum: Float = 0.999) {
+        self.kind = kind; self.stddevGroup = stddevGroup
         self.size = size; self.channelMultiplier = channelMultiplier; self.channelMax = channelMax
         self.outDim = outDim; self.momentum = momentum
     }
@@ -141,6 +148,8 @@ public struct DiscriminatorConfig: Equatable {
     public init(_ s: ConfigSection, imageSize: Int) throws {
         try s.expectKeys(DiscriminatorConfig.keys)
         let d = DiscriminatorConfig()
+        kind = try s.choice("kind", DiscriminatorConfig.kinds, default: d.kind)
+        stddevGroup = try s.int("stddev_group", default: d.stddevGroup)
         size = try s.int("size", default: imageSize)
         channelMultiplier = try s.int("channel_multiplier", default: d.channelMultiplier)
         channelMax = try s.int("channel_max", default: d.channelMax)
@@ -151,6 +160,7 @@ public struct DiscriminatorConfig: Equatable {
         try s.require(channelMax > 0, "channel_max", "must be positive")
         try s.require(outDim > 0, "out_dim", "must be positive")
         try s.require(momentum >= 0 && momentum <= 1, "momentum", "must be in [0, 1]")
+        try s.require(stddevGroup >= 1, "stddev_group", "must be at least 1")
     }
 
     public func channels(_ resolution: Int) -> Int {

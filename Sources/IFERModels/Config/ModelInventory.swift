@@ -44,7 +44,10 @@ public enum ModelInventory {
             let g = Generator(config.generator)
             out.append(NetworkSummary(name: "generator", prefix: "decoder.", module: g, macs: g.macs))
         }
-        if wants("discriminator") {
+        if wants("discriminator") && config.discriminator.kind == "stylegan2" {
+            let d = StyleGANDiscriminator(config.discriminator, stddevGroup: config.discriminator.stddevGroup)
+            out.append(NetworkSummary(name: "discriminator", prefix: "d.", module: d, macs: d.macs))
+        } else if wants("discriminator") {
             let d = InversionDiscriminator(config.discriminator)
             out.append(NetworkSummary(name: "discriminator_q", prefix: "model_q.", module: d.modelQ, macs: d.modelQ.macs))
             out.append(NetworkSummary(name: "discriminator_k", prefix: "model_k.", module: d.modelK, macs: d.modelQ.macs))

@@ -231,7 +231,7 @@ func rowAccumulate(_ d: UnsafeMutablePointer<Float>, _ sd: Int, _ u: UnsafePoint
 private func binary(_ op: String, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float,
                     back: @escaping (Tensor, Tensor, BroadcastPlan) -> Void) throws -> Tensor {
     let shape = try broadcastShape(a.shape, b.shape, op)
-    let out = Tensor(zeros: shape)
+    let out = Tensor(uninitialized: shape)
     let plan = BroadcastPlan(out: shape, a: a.shape, b: b.shape)
     let n = plan.inner, ia = plan.innerA, ib = plan.innerB
     let pa = a.ptr, pb = b.ptr, po = out.ptr
@@ -319,7 +319,7 @@ public func div(_ a: Tensor, _ b: Tensor) throws -> Tensor {
 @inline(__always)
 func unary(_ op: String, _ x: Tensor, _ f: (Float) -> Float,
            back: @escaping (_ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ out: Tensor, _ n: Int) -> Void) -> Tensor {
-    let out = Tensor(zeros: x.shape)
+    let out = Tensor(uninitialized: x.shape)
     let px = x.ptr, po = out.ptr, n = x.count
     for i in 0..<n { po[i] = f(px[i]) }
     return Autograd.record(op, output: out, inputs: [x]) { g in

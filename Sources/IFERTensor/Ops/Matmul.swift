@@ -21,7 +21,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     if !sharedB {
         try check(Array(b.shape.dropLast(2)) == batchShape, op, [a.shape, b.shape], "batch axes differ")
     }
-    let out = Tensor(zeros: batchShape + [m, n])
+    let out = Tensor(uninitialized: batchShape + [m, n])  // beta = 0 writes every element
     let lda = a.dim(-1), ldb = b.dim(-1)
     let aStride = m * k, bStride = sharedB ? 0 : k * n, cStride = m * n
 

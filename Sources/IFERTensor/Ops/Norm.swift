@@ -12,7 +12,7 @@ public func layerNorm(_ x: Tensor, weight: Tensor? = nil, bias: Tensor? = nil, e
     let c = x.dim(-1), rows = x.count / c
     if let w = weight { try check(w.shape == [c], op, [x.shape, w.shape], "weight must be [\(c)]") }
     if let b = bias { try check(b.shape == [c], op, [x.shape, b.shape], "bias must be [\(c)]") }
-    let out = Tensor(zeros: x.shape)
+    let out = Tensor(uninitialized: x.shape)
     // Per-row mean and 1/std, kept for backward.
     let stats = Tensor(zeros: [rows, 2])
     let px = x.ptr, py = out.ptr, ps = stats.ptr

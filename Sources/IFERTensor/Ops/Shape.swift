@@ -68,7 +68,7 @@ public func permute(_ x: Tensor, _ dims: [Int]) throws -> Tensor {
     guard perm.count == x.rank, Set(perm).count == perm.count else {
         throw TensorError.badArgument(op: op, detail: "\(dims) is not a permutation of the axes of a tensor of shape \(x.shape)")
     }
-    let out = Tensor(zeros: perm.map { x.shape[$0] })
+    let out = Tensor(uninitialized: perm.map { x.shape[$0] })
     let plan = PermutePlan(shape: x.shape, perm: perm)
     let px = x.ptr, po = out.ptr
     plan.forEachRow { o, i, n, s in
@@ -108,7 +108,7 @@ public func concat(_ xs: [Tensor], axis: Int) throws -> Tensor {
     var shape = first.shape
     shape[ax] = xs.reduce(0) { $0 + $1.shape[ax] }
     let (outer, total, inner) = splitAround(shape, ax)
-    let out = Tensor(zeros: shape)
+    let out = Tensor(uninitialized: shape)
     var start = 0
     var starts: [Int] = []
     for x in xs {
@@ -144,7 +144,7 @@ public func slice(_ x: Tensor, axis: Int, start: Int, end: Int) throws -> Tensor
     if outer == 1 {
         out = Tensor(view: x.storage, offset: x.offset + start * inner, shape: shape)
     } else {
-        out = Tensor(zeros: shape)
+        out = Tensor(uninitialized: shape)
         for o in 0..<outer { (out.ptr + o * w).update(from: x.ptr + (o * n + start) * inner, count: w) }
     }
     return Autograd.record(op, output: out, inputs: [x]) { g in

@@ -56,7 +56,7 @@ private func softmaxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer
 public func softmax(_ x: Tensor, axis: Int = -1) throws -> Tensor {
     let ax = try normalizeAxis(axis, rank: x.rank, op: "softmax")
     let (outer, n, inner) = splitAround(x.shape, ax)
-    let out = Tensor(zeros: x.shape)
+    let out = Tensor(uninitialized: x.shape)
     softmaxForward(x.ptr, out.ptr, outer, n, inner, log: false)
     return Autograd.record("softmax", output: out, inputs: [x]) { g in
         let gx = x.gradOrCreate().ptr, pg = g.ptr, y = out.ptr
@@ -89,7 +89,7 @@ public func softmax(_ x: Tensor, axis: Int = -1) throws -> Tensor {
 public func logSoftmax(_ x: Tensor, axis: Int = -1) throws -> Tensor {
     let ax = try normalizeAxis(axis, rank: x.rank, op: "logSoftmax")
     let (outer, n, inner) = splitAround(x.shape, ax)
-    let out = Tensor(zeros: x.shape)
+    let out = Tensor(uninitialized: x.shape)
     softmaxForward(x.ptr, out.ptr, outer, n, inner, log: true)
     return Autograd.record("logSoftmax", output: out, inputs: [x]) { g in
         let gx = x.gradOrCreate().ptr, pg = g.ptr, y = out.ptr

@@ -37,7 +37,7 @@ public func windowPartition(_ x: Tensor, window: Int) throws -> Tensor {
     guard window > 0, h % window == 0, w % window == 0 else {
         throw TensorError.shapeMismatch(op: op, shapes: [x.shape], detail: "H and W must be multiples of the window \(window)")
     }
-    let out = Tensor(zeros: [b * (h / window) * (w / window), window, window, c])
+    let out = Tensor(uninitialized: [b * (h / window) * (w / window), window, window, c])
     windowCopy(image: x.ptr, windows: out.ptr, b: b, h: h, w: w, c: c, win: window, toWindows: true, accumulate: false)
     return Autograd.record(op, output: out, inputs: [x]) { g in
         windowCopy(image: x.gradOrCreate().ptr, windows: g.ptr, b: b, h: h, w: w, c: c, win: window,
@@ -59,7 +59,7 @@ public func windowReverse(_ x: Tensor, window: Int, height: Int, width: Int) thr
                                         detail: "\(x.shape[0]) windows is not a multiple of \(perImage) windows per image")
     }
     let b = x.shape[0] / perImage, c = x.shape[3]
-    let out = Tensor(zeros: [b, height, width, c])
+    let out = Tensor(uninitialized: [b, height, width, c])
     windowCopy(image: out.ptr, windows: x.ptr, b: b, h: height, w: width, c: c, win: window, toWindows: false, accumulate: false)
     return Autograd.record(op, output: out, inputs: [x]) { g in
         windowCopy(image: g.ptr, windows: x.gradOrCreate().ptr, b: b, h: height, w: width, c: c, win: window,
@@ -79,7 +79,7 @@ public func indexSelect(_ x: Tensor, axis: Int = 0, indices: [Int]) throws -> Te
     }
     var shape = x.shape
     shape[ax] = indices.count
-    let out = Tensor(zeros: shape)
+    let out = Tensor(uninitialized: shape)
     let m = indices.count
     let px = x.ptr, po = out.ptr
     for o in 0..<outer {

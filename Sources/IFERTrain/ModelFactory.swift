@@ -1,0 +1,19 @@
+/// The IFER classifier as the `ifer` stage sees it.
+extension IferClassifier: ImageClassifier {
+    public var classes: Int { head.config.numClasses }
+
+    public func logits(_ images: Tensor, training: Bool, rngs: inout [Philox]) throws -> Tensor {
+        // Evaluation passes no generators, which turns drop path off.
+        var none: [Philox] = []
+        return training ? try forward(images, rngs: &rngs) : try forward(images, rngs: &none)
+    }
+}
+
+/// Builds the `ifer` stage's classifier from the config's `model` section (encoder + IFER head),
+/// initialised from `train.seed` (rank 0's values are broadcast afterwards anyway).
+public func makeClassifier(_ config: RunConfig) throws -> ImageClassifier {
+    let mc = try ModelConfig(yaml: config.resolvedYAML)
+    let model = try IferClassifier(mc)
+    model.resetAll(seed: UInt64(config.train.seed))
+    return model
+}
