@@ -88,6 +88,15 @@ final class DataParallelTests: XCTestCase {
         XCTAssertLessThan(r.seconds, 15)
     }
 
+    func testStepTimeoutNamesTheSlowRank() throws {
+        // No collective timeout: rank 1 sleeps outside any collective; its own step timer (or rank 0's,
+        // waiting in the all-reduce, whichever fires first) ends the job.
+        let r = try MPIRunner.run(ranks: 2, ["dev", "hang", "--mode", "sleep", "--rank", "1", "--at-step", "2", "--step-timeout", "3", "--steps", "6"], timeout: 25)
+        XCTAssertEqual(r.status, Watchdog.exitCode, r.all)
+        XCTAssertTrue(r.stderr.contains("spent") && r.stderr.contains("in step 2, now in") && r.stderr.contains("step timeout 3.0 s"), r.all)
+        XCTAssertLessThan(r.seconds, 15)
+    }
+
     func testKilledRankEndsJobPromptly() throws {
         let r = try MPIRunner.run(ranks: 2, ["dev", "crash", "--rank", "1", "--at-step", "2", "--steps", "6"], timeout: 25)
         XCTAssertNotEqual(r.status, 0, r.all)

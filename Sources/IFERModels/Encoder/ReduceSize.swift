@@ -14,6 +14,8 @@ public final class ReduceSize: Layer {
     public let norm2: LayerNorm
     public let norm1: LayerNorm
     public let inDim: Int, outDim: Int
+    /// The last grid built (a constant for a given map size, so built once, not every forward).
+    var grid: Tensor?
 
     public init(_ dim: Int, keepDim: Bool) {
         inDim = dim
@@ -37,8 +39,12 @@ public final class ReduceSize: Layer {
         y = try add(y, try conv(y))                                         // [B, C, H, W]
         y = try permute(try reduction(y), [0, 2, 3, 1])                     // [B, H/2, W/2, C_out]
         y = try norm2(y)
-        let grid = try sinusoidalGrid(height: y.dim(1), width: y.dim(2), channels: outDim)  // [1, H/2, W/2, C_out]
-        return try add(y, try mul(grid, alpha))                             // + α·P
+        let p: Tensor
+        if let g = grid, g.shape == [1, y.dim(1), y.dim(2), outDim] { p = g } else {
+            p = try sinusoidalGrid(height: y.dim(1), width: y.dim(2), channels: outDim)  // [1, H/2, W/2, C_out]
+            grid = p
+        }
+        return try add(y, try mul(p, alpha))                                // + α·P
     }
 }
 
