@@ -1,11 +1,16 @@
 // swift-tools-version:6.0
 // IFER-Swift: data-parallel training of ASIT / IFER on a float32 tensor core over OpenBLAS and Open MPI.
 // Targets are layered lowest first; each imports only targets listed above it.
+import Foundation
 import PackageDescription
 
 /// Swift 5 language mode: the tensor core shares mutable buffers between the autograd tape and the
 /// communication thread by design; strict Sendable checking would force copies.
-let fast: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+/// Code is generated for the building machine's CPU (`-target-cpu native`: AVX2/AVX-512 and FMA
+/// for the op kernels; without it Swift emits SSE2 only). For a binary that must run on older
+/// nodes of a cluster, build with IFER_TARGET_CPU=x86-64 (or any LLVM CPU name).
+let targetCPU = ProcessInfo.processInfo.environment["IFER_TARGET_CPU"] ?? "native"
+let fast: [SwiftSetting] = [.swiftLanguageMode(.v5), .unsafeFlags(["-target-cpu", targetCPU])]
 
 let package = Package(
     name: "IFERSwift",
