@@ -54,8 +54,10 @@ let package = Package(
         .testTarget(name: "IFEROptimTests", dependencies: ["IFEROptim"], exclude: ["Fixtures"], swiftSettings: fast),
         // Distributed tests launch real `mpirun` processes of the `ifer` executable.
         .testTarget(name: "IFERDistTests", dependencies: ["IFERDist", "ifer"], swiftSettings: fast),
-        .testTarget(name: "IFERDataTests", dependencies: ["IFERData", "ifer"], swiftSettings: fast),
+        // Helpers shared by the test targets (launching `ifer` under mpirun, finding h5py).
+        .target(name: "IFERTestSupport", path: "Tests/IFERTestSupport", swiftSettings: fast),
+        .testTarget(name: "IFERDataTests", dependencies: ["IFERData", "ifer", "IFERTestSupport"], swiftSettings: fast),
         .testTarget(name: "IFERCheckpointTests", dependencies: ["IFERCheckpoint"], swiftSettings: fast),
-        .testTarget(name: "IFERTrainTests", dependencies: ["IFERTrain", "ifer"], swiftSettings: fast),
+        .testTarget(name: "IFERTrainTests", dependencies: ["IFERTrain", "ifer", "IFERTestSupport"], swiftSettings: fast),
     ]
 )

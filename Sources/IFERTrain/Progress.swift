@@ -1,13 +1,17 @@
 import Foundation
 
 /// Rank 0's progress output: a live bar on a terminal (one line rewritten in place), plain lines
-/// otherwise (logs, CI), and `<run>/metrics.jsonl` with one JSON object per logged step and per
-/// evaluation. Other ranks construct it with `enabled: false` and print nothing.
+/// otherwise; the same plain lines always go to `<run>/train.log`, and `<run>/metrics.jsonl` gets
+/// one JSON object per logged step and per evaluation. Other ranks construct it with
+/// `enabled: false` and print nothing. (Under mpirun, Open MPI forwards output through a
+/// pseudo-terminal, so `log.bar: auto` may draw a bar even when mpirun's own output is a file;
+/// set `log.bar: off` for batch jobs.)
 public final class Progress {
     let total: Int
     let enabled: Bool
     let live: Bool
     let metrics: FileHandle?
+    let plainLog: FileHandle?
     let start = Timing.now()
     var startStep = 0
 
@@ -15,18 +19,23 @@ public final class Progress {
         self.total = total
         self.enabled = enabled
         live = enabled && (bar == "on" || (bar == "auto" && isatty(STDOUT_FILENO) == 1))
-        if enabled, let dir = runDir {
-            let path = (dir as NSString).appendingPathComponent("metrics.jsonl")
-            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
-            guard let h = FileHandle(forWritingAtPath: path) else {
-                throw ConfigError.badValue(path: "run_dir", detail: "cannot write \(path)")
-            }
-            h.seekToEndOfFile()
-            metrics = h
-        } else {
-            metrics = nil
-        }
+        metrics = enabled ? try Progress.append(runDir, "metrics.jsonl") : nil
+        plainLog = enabled ? try Progress.append(runDir, "train.log") : nil
     }
+
+    /// A handle appending to `<dir>/<name>` (nil without a run folder).
+    static func append(_ dir: String?, _ name: String) throws -> FileHandle? {
+        guard let dir else { return nil }
+        let path = (dir as NSString).appendingPathComponent(name)
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let h = FileHandle(forWritingAtPath: path) else {
+            throw ConfigError.badValue(path: "--run-dir", detail: "cannot write \(path)")
+        }
+        h.seekToEndOfFile()
+        return h
+    }
+
+    func line(_ text: String) { plainLog?.write((text + "\n").data(using: .utf8) ?? Data()) }
 
     public func begin(at step: Int) { startStep = step }
 
@@ -47,6 +56,7 @@ public final class Progress {
         } else {
             print(text)
         }
+        line(text)
         var rec: [String: Any] = ["kind": "train", "step": step, "epoch": epoch, "lr": Double(lr),
                                   "images_per_s": imagesPerSecond, "elapsed_s": elapsed]
         for (k, v) in losses { rec[k] = v }
@@ -58,6 +68,7 @@ public final class Progress {
         guard enabled else { return }
         if live { print("") }
         print(summary)
+        line(summary)
         var rec = record
         rec["kind"] = "eval"; rec["step"] = step
         write(rec)

@@ -1,6 +1,7 @@
 import Foundation
 import IFERDist
 import IFERIO
+import IFERTestSupport
 import XCTest
 @testable import IFERData
 

@@ -2,16 +2,17 @@ import Foundation
 import XCTest
 
 /// Runs the built `ifer` binary, directly or under real `mpirun -np N`, and captures its output.
-enum IferProcess {
-    struct Output {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-        var all: String { stdout + "\n" + stderr }
+/// Shared by the test targets that launch the `ifer` binary (a library target under Tests/).
+public enum IferProcess {
+    public struct Output {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
+        public var all: String { stdout + "\n" + stderr }
     }
 
     /// `.build/<config>/ifer`, next to the test bundle.
-    static func executable() throws -> URL {
+    public static func executable() throws -> URL {
         var candidates = [Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("ifer"),
                           Bundle.main.bundleURL.appendingPathComponent("ifer")]
         for b in Bundle.allBundles { candidates.append(b.bundleURL.deletingLastPathComponent().appendingPathComponent("ifer")) }
@@ -24,13 +25,13 @@ enum IferProcess {
         return url
     }
 
-    static func mpirun() throws -> String {
+    public static func mpirun() throws -> String {
         for p in ["/usr/bin/mpirun", "/usr/local/bin/mpirun"] where FileManager.default.isExecutableFile(atPath: p) { return p }
         throw XCTSkip("mpirun is not installed")
     }
 
     /// `ranks` 0: the binary alone; otherwise under mpirun (oversubscribed beyond the core count).
-    static func run(ranks: Int, _ args: [String], timeout: Double = 120) throws -> Output {
+    public static func run(ranks: Int, _ args: [String], timeout: Double = 120) throws -> Output {
         let exe = try executable()
         if ranks == 0 { return try launch(exe.path, args, timeout: timeout) }
         var a = ["-np", "\(ranks)"]
@@ -40,7 +41,7 @@ enum IferProcess {
 
     /// Runs a program with the Open MPI root variables set; drains both pipes to EOF before waiting
     /// (a full pipe would block the child); terminates it after `timeout` seconds.
-    static func launch(_ program: String, _ args: [String], timeout: Double = 120) throws -> Output {
+    public static func launch(_ program: String, _ args: [String], timeout: Double = 120) throws -> Output {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: program)
         p.arguments = args
@@ -69,7 +70,7 @@ enum IferProcess {
     }
 
     /// A Python with h5py, or nil: $IFER_PYTHON, python3, or the repository's .venv-golden.
-    static func pythonWithH5py() -> String? {
+    public static func pythonWithH5py() -> String? {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         var candidates: [String] = []
         if let e = ProcessInfo.processInfo.environment["IFER_PYTHON"] { candidates.append(e) }

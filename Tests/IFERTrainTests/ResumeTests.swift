@@ -1,0 +1,87 @@
+import Foundation
+import IFERTestSupport
+import XCTest
+@testable import IFERTrain
+
+/// The `ifer` stage end to end under real mpirun: synthetic RAF-DB data -> shards -> training,
+/// and exact resume: 12 steps straight and 6 + resume 6 give bit-identical training state.
+final class ResumeTests: XCTestCase {
+    static var data: String?
+
+    /// Renders and shards a small RAF-DB-layout dataset once for every test here.
+    func shards() throws -> String {
+        if let d = Self.data { return d }
+        let root = NSTemporaryDirectory() + "ifer-train-tests-\(getpid())"
+        try? FileManager.default.removeItem(atPath: root)
+        let synth = try IferProcess.run(ranks: 0, ["synth", "--layout", "rafdb", "--out", root + "/raw", "--count", "140", "--resolution", "32"])
+        XCTAssertEqual(synth.status, 0, synth.all)
+        let shard = try IferProcess.run(ranks: 2, ["shard", "--dataset", "rafdb", "--root", root + "/raw", "--out", root + "/shards", "--resolution", "32"])
+        XCTAssertEqual(shard.status, 0, shard.all)
+        Self.data = root + "/shards"
+        return root + "/shards"
+    }
+
+    func train(_ run: String, ranks: Int, _ extra: [String]) throws -> IferProcess.Output {
+        let config = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("configs/micro/ifer.yaml").path
+        let args = ["train", "--config", config, "--run-dir", run, "--set", "data.shards=\(try shards())",
+                    "--set", "train.steps=12", "--set", "train.batch_size=8", "--set", "checkpoint.every=6",
+                    "--set", "train.eval_every=0", "--set", "log.every=3", "--set", "data.prefetch=1",
+                    "--set", "loss.mixup_alpha=0.8", "--set", "loss.cutmix_alpha=1.0"] + extra
+        let out = try IferProcess.run(ranks: ranks, args, timeout: 300)
+        XCTAssertEqual(out.status, 0, out.all)
+        return out
+    }
+
+    /// Everything a checkpoint holds that must continue exactly: parameters, buffers, optimizer
+    /// state, and each rank's RNG state and loader cursor.
+    func state(_ path: String) throws -> [String: [Float]] {
+        let s = try CheckpointReader.load(path)
+        var out: [String: [Float]] = [:]
+        for (k, t) in s.params { out["params/" + k] = t.array }
+        for (k, t) in s.buffers { out["buffers/" + k] = t.array }
+        for o in s.optimizers {
+            for (k, t) in o.tensors { out["optimizer/\(o.name)/\(k)"] = t.array }
+            for (k, v) in o.int64s { out["optimizer/\(o.name)/\(k)"] = v.map { Float($0) } }
+        }
+        for (r, rank) in s.ranks.enumerated() {
+            out["ranks/\(r)/rng"] = rank.rng.flatMap { [Float(UInt32(truncatingIfNeeded: $0)), Float($0 >> 32)] }
+            out["ranks/\(r)/cursor"] = rank.cursor.map { Float($0) }
+        }
+        XCTAssertEqual(s.step, 12)
+        return out
+    }
+
+    func testStopAfterThenResumeIsBitIdentical() throws {
+        let base = NSTemporaryDirectory() + "ifer-resume-\(getpid())"
+        try? FileManager.default.removeItem(atPath: base)
+        _ = try train(base + "/straight", ranks: 2, ["--resume", "none"])
+        let first = try train(base + "/split", ranks: 2, ["--resume", "none", "--set", "train.stop_after=6"])
+        XCTAssertTrue(first.stdout.contains("step 6/12"), first.all)
+        let second = try train(base + "/split", ranks: 2, ["--resume", "auto"])
+        XCTAssertTrue(second.all.contains("resumed from"), second.all)
+        let a = try state(base + "/straight/checkpoints/ckpt-00000012.h5")
+        let b = try state(base + "/split/checkpoints/ckpt-00000012.h5")
+        XCTAssertEqual(Set(a.keys), Set(b.keys))
+        XCTAssertTrue(a.keys.contains("ranks/1/cursor") && a.keys.contains("optimizer/adamw/exp_avg"))
+        for (k, v) in a { XCTAssertEqual(v, b[k], "\(k) differs after resume") }
+        // metrics.jsonl has one record per logged step of both runs, plus evaluations.
+        let metrics = try String(contentsOfFile: base + "/split/metrics.jsonl", encoding: .utf8)
+        XCTAssertEqual(metrics.split(separator: "\n").filter { $0.contains("\"kind\":\"train\"") }.count, 4)
+    }
+
+    func testResumeOnAnotherWorldSizeSaysSo() throws {
+        let base = NSTemporaryDirectory() + "ifer-resume-ws-\(getpid())"
+        try? FileManager.default.removeItem(atPath: base)
+        _ = try train(base, ranks: 2, ["--resume", "none", "--set", "train.stop_after=6"])
+        let out = try train(base, ranks: 0, ["--resume", "auto"])
+        XCTAssertTrue(out.all.contains("on 1 ranks (saved on 2)"), out.all)
+        XCTAssertTrue(out.all.contains("final top-1 accuracy"), out.all)
+    }
+
+    func testBadConfigKeyIsReportedWithPath() throws {
+        let out = try IferProcess.run(ranks: 0, ["train", "--config", "configs/micro/ifer.yaml", "--set", "train.stpes=3"])
+        XCTAssertNotEqual(out.status, 0)
+        XCTAssertTrue(out.all.contains("train.stpes") && out.all.contains("batch_size"), out.all)
+    }
+}
