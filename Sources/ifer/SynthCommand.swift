@@ -39,7 +39,7 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Worker threads rendering and writing images.")
     var jobs: Int = 2
 
-    @Flag(help: "Delete this layout's files left in --out by an earlier run first (otherwise they are an error).")
+    @Flag(help: "Delete this layout's files in --out even if ifer synth did not write them (its own earlier output is always replaced).")
     var overwrite = false
 
     @Option(help: "Write a PNG contact sheet of the faces to this file.")

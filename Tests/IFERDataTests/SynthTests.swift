@@ -33,7 +33,7 @@ final class SynthTests: XCTestCase {
 
     private func lines(_ s: String) -> [String] { s.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
 
-    /// Every regular file under root, relative path -> bytes.
+    /// Every regular file under root except synth's marker, relative path -> bytes.
     private func tree(_ root: URL) throws -> [String: Data] {
         var out: [String: Data] = [:]
         let base = root.standardizedFileURL.path
@@ -41,6 +41,7 @@ final class SynthTests: XCTestCase {
         for case let rel as String in e {
             var isDir: ObjCBool = false
             let full = base + "/" + rel
+            if rel.hasPrefix(".ifer-synth-") { continue }  // synth's marker, not part of the layout
             if FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue {
                 out[rel] = try Data(contentsOf: URL(fileURLWithPath: full))
             }
@@ -371,6 +372,11 @@ final class SynthTests: XCTestCase {
 
     func testEarlierRunIsRefusedOrReplaced() throws {
         let (root, _) = try write(.sfew, count: 30, resolution: 16)
+        // A rerun replaces synth's own earlier output (marker file) ...
+        _ = try SynthWriter.write(SynthOptions(layout: .sfew, count: 21, resolution: 16), to: root, encoder: IFERIOSynthEncoder())
+        XCTAssertEqual(try tree(root).keys.filter { $0.hasSuffix(".png") }.count, 21)
+        // ... but files it did not write (no marker) are refused unless --overwrite.
+        try FileManager.default.removeItem(at: root.appendingPathComponent(SynthWriter.markerName(.sfew)))
         let other = root.appendingPathComponent("notes.txt")
         try Data("keep me".utf8).write(to: other)
         let again = SynthOptions(layout: .sfew, count: 14, resolution: 16, seed: 7)
@@ -381,12 +387,13 @@ final class SynthTests: XCTestCase {
         replace.overwrite = true
         _ = try SynthWriter.write(replace, to: root, encoder: IFERIOSynthEncoder())
         let files = try tree(root)
-        XCTAssertEqual(files.count, 15, "14 new images and the unrelated file, none of the 30 old ones")
+        XCTAssertEqual(files.count, 15, "14 new images and the unrelated file, none of the old ones")
         XCTAssertEqual(files["notes.txt"], Data("keep me".utf8))
         // Another layout in the same directory does not conflict; an FFHQ tree of another size does.
         _ = try SynthWriter.write(SynthOptions(layout: .ffhq, count: 7, resolution: 16), to: root, encoder: IFERIOSynthEncoder())
-        XCTAssertThrowsError(try SynthWriter.write(SynthOptions(layout: .ffhq, count: 7, resolution: 20), to: root, encoder: IFERIOSynthEncoder()))
         XCTAssertEqual(SynthWriter.ownEntries(root, .ffhq), ["ffhq-dataset-v2.json", "images16x16"])
+        _ = try SynthWriter.write(SynthOptions(layout: .ffhq, count: 7, resolution: 20), to: root, encoder: IFERIOSynthEncoder())
+        XCTAssertEqual(SynthWriter.ownEntries(root, .ffhq), ["ffhq-dataset-v2.json", "images20x20"], "the other size's tree is replaced")
     }
 
     func testCommandLine() throws {

@@ -133,12 +133,18 @@ public enum SynthWriter {
         }.sorted()
     }
 
-    /// Refuses to mix a new dataset with an earlier run's files, or deletes them with `overwrite`.
+    /// Marks a directory as holding synth output of a layout, so a rerun may replace it.
+    static func markerName(_ layout: SynthLayout) -> String { ".ifer-synth-\(layout.rawValue)" }
+
+    /// Replaces an earlier synth run of this layout (recognised by its marker file); refuses to
+    /// touch the layout's files otherwise (they may be the real dataset) unless `overwrite`.
     static func clearEarlierRun(_ root: URL, _ o: SynthOptions) throws {
         let old = ownEntries(root, o.layout)
+        let marker = root.appendingPathComponent(markerName(o.layout))
+        defer { FileManager.default.createFile(atPath: marker.path, contents: Data("written by ifer synth\n".utf8)) }
         guard !old.isEmpty else { return }
-        guard o.overwrite else {
-            throw SynthError.unwritable(path: root.path, reason: "it already holds \(o.layout.rawValue) files (\(old.joined(separator: ", "))); "
+        guard o.overwrite || FileManager.default.fileExists(atPath: marker.path) else {
+            throw SynthError.unwritable(path: root.path, reason: "it already holds \(o.layout.rawValue) files not written by ifer synth (\(old.joined(separator: ", "))); "
                 + "choose a new directory or pass --overwrite to delete them first")
         }
         for name in old {
