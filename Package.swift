@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(name: "ifer", dependencies: ["IFERTrain", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
 
         .testTarget(name: "IFERTensorTests", dependencies: ["IFERTensor"], exclude: ["Fixtures"], swiftSettings: fast),
-        .testTarget(name: "IFERIOTests", dependencies: ["IFERIO"], exclude: ["Fixtures"], swiftSettings: fast),
+        .testTarget(name: "IFERIOTests", dependencies: ["IFERIO", "IFERTestSupport"], exclude: ["Fixtures"], swiftSettings: fast),
         .testTarget(name: "IFERLayersTests", dependencies: ["IFERLayers"], exclude: ["Fixtures"], swiftSettings: fast),
         .testTarget(name: "IFERModelsTests", dependencies: ["IFERModels"], exclude: ["Fixtures"], swiftSettings: fast),
         .testTarget(name: "IFEROptimTests", dependencies: ["IFEROptim"], exclude: ["Fixtures"], swiftSettings: fast),
@@ -62,7 +62,7 @@ let package = Package(
         // Helpers shared by the test targets (launching `ifer` under mpirun, finding h5py).
         .target(name: "IFERTestSupport", path: "Tests/IFERTestSupport", swiftSettings: fast),
         .testTarget(name: "IFERDataTests", dependencies: ["IFERData", "ifer", "IFERTestSupport"], swiftSettings: fast),
-        .testTarget(name: "IFERCheckpointTests", dependencies: ["IFERCheckpoint"], swiftSettings: fast),
+        .testTarget(name: "IFERCheckpointTests", dependencies: ["IFERCheckpoint", "IFERTestSupport"], swiftSettings: fast),
         .testTarget(name: "IFERTrainTests", dependencies: ["IFERTrain", "ifer", "IFERTestSupport"], swiftSettings: fast),
     ]
 )

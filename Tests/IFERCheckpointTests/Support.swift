@@ -1,4 +1,5 @@
 import Foundation
+@_exported import IFERTestSupport
 import IFERTensor
 import XCTest
 @testable import IFERCheckpoint
@@ -35,28 +36,4 @@ func sampleState(step: Int, stage: String = "asit") -> CheckpointState {
                            ranks: [RankState(rng: [1, UInt64.max, 3, 0], cursor: [7, 0]), RankState(rng: [4, 5, 6, 0], cursor: [7, 1])])
 }
 
-/// A Python that can import h5py ($IFER_PYTHON, <repo>/.venv-golden, python3), or nil.
-let h5pyPython: String? = {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    var candidates: [String] = []
-    if let env = ProcessInfo.processInfo.environment["IFER_PYTHON"], !env.isEmpty { candidates.append(env) }
-    candidates += [root + "/.venv-golden/bin/python", "python3"]
-    for c in candidates {
-        if c.hasPrefix("/") && !FileManager.default.isExecutableFile(atPath: c) { continue }
-        if let (rc, _) = try? runPython(c, "import h5py"), rc == 0 { return c }
-    }
-    return nil
-}()
 
-func runPython(_ python: String, _ script: String, _ args: [String] = []) throws -> (Int32, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [python, "-c", script] + args
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = pipe
-    try p.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-}

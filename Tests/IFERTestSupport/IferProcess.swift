@@ -69,15 +69,6 @@ public enum IferProcess {
                       stderr: String(decoding: errBox.data, as: UTF8.self))
     }
 
-    /// A Python with h5py, or nil: $IFER_PYTHON, python3, or the repository's .venv-golden.
-    public static func pythonWithH5py() -> String? {
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        var candidates: [String] = []
-        if let e = ProcessInfo.processInfo.environment["IFER_PYTHON"] { candidates.append(e) }
-        candidates += ["/usr/bin/python3", "/usr/local/bin/python3", repo.appendingPathComponent(".venv-golden/bin/python").path]
-        for c in candidates where FileManager.default.isExecutableFile(atPath: c) {
-            if let r = try? launch(c, ["-c", "import h5py"], timeout: 60), r.status == 0 { return c }
-        }
-        return nil
-    }
+    /// A Python with h5py, or nil (see `h5pyPython`).
+    public static func pythonWithH5py() -> String? { h5pyPython }
 }
