@@ -86,14 +86,20 @@ public enum Autograd {
         } else {
             rootGrad.ptr[0] += 1
         }
+        // Parameters read by a node that backward actually ran: only those are reported, so
+        // stale nodes left on the tape (a forward without backward) never fire the hook.
+        var reached = Set<ObjectIdentifier>()
         for i in stride(from: nodes.count - 1, through: 0, by: -1) {
             let node = nodes[i]
             if let g = node.output.grad {
                 node.backward(g)
                 if node.output.kind == .activation { node.output.grad = nil }
+                if onGradReady != nil {
+                    for t in node.inputs where t.kind == .parameter { reached.insert(ObjectIdentifier(t)) }
+                }
             }
             if let ready = readyAt[i], let hook = onGradReady {
-                for p in ready { hook(p) }
+                for p in ready where reached.contains(ObjectIdentifier(p)) { hook(p) }
             }
         }
     }

@@ -59,6 +59,9 @@ final class CoreTests: XCTestCase {
     }
 
     func testFlatBufferGradientsAndReadyHookOrder() throws {
+        // A forward left without backward (another network on the tape) must not fire the hook.
+        let stale = Tensor(filled: 1, shape: [2, 2]); stale.kind = .parameter; stale.requiresGrad = true; stale.name = "stale"
+        _ = try matmul(stale, stale)
         var rng = Philox(seed: 3)
         let w1 = Tensor.randn([4, 4], &rng), w2 = Tensor.randn([4, 4], &rng)
         for (i, w) in [w1, w2].enumerated() { w.kind = .parameter; w.requiresGrad = true; w.name = "w\(i + 1)" }
