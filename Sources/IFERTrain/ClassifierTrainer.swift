@@ -59,6 +59,7 @@ public final class ClassifierTrainer {
         for (k, t) in params + buffers { t.name = k }
         flat = FlatBuffer(params.map(\.1), withGradients: true)
         dp = try DataParallel(flat, comm: comm, buffers: buffers.map(\.1), bucketBytes: Int(c.dist.bucketMB * 1_048_576))
+        dp.requireSync = c.dist.allreduce
         let o = c.optim
         switch o.name {
         case "adamw": optimizer = try Adam(flat, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, decoupled: true)
@@ -153,7 +154,7 @@ public final class ClassifierTrainer {
                               lr: schedule.lr(at: step - 1), imagesPerSecond: Double(seen) / max(dt, 1e-9))
                 lossSum = 0; lossCount = 0; seen = 0; t0 = Timing.now()
             }
-            if c.dist.replicaCheckEvery > 0 && step % c.dist.replicaCheckEvery == 0 { try dp.checkReplicas(step: step) }
+            if c.dist.allreduce && c.dist.replicaCheckEvery > 0 && step % c.dist.replicaCheckEvery == 0 { try dp.checkReplicas(step: step) }
             if c.train.evalEvery > 0 && step % c.train.evalEvery == 0 && step < end { try evaluate(progress) }
             if step % c.checkpoint.every == 0 || step == end { try save() }
         }

@@ -21,9 +21,13 @@ public let h5pyPython: String? = {
         .deletingLastPathComponent().path
     var candidates: [String] = []
     if let env = ProcessInfo.processInfo.environment["IFER_PYTHON"], !env.isEmpty { candidates.append(env) }
-    candidates += [root + "/.venv-golden/bin/python", "python3"]
+    candidates.append(root + "/.venv-golden/bin/python")
+    // python3 as an absolute path from $PATH, so callers may launch it directly.
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+        candidates.append(String(dir) + "/python3")
+    }
     for c in candidates {
-        if c.hasPrefix("/") && !FileManager.default.isExecutableFile(atPath: c) { continue }
+        if !FileManager.default.isExecutableFile(atPath: c) { continue }
         if let (rc, _) = try? runPython(c, "import h5py"), rc == 0 { return c }
     }
     return nil

@@ -50,6 +50,9 @@ public struct RunConfig {
         public var bucketMB: Float
         public var replicaCheckEvery: Int
         public var timeoutSeconds: Float
+        /// false skips the gradient all-reduce: only for measuring exposed communication time
+        /// (replicas diverge, so the replica check is then off).
+        public var allreduce: Bool
     }
     public struct Checkpoint {
         public var every: Int
@@ -137,7 +140,7 @@ public struct RunConfig {
 
         let ds = try SectionReader(tree["dist"], path: "dist")
         dist = Dist(bucketMB: try ds.float("bucket_mb", 1), replicaCheckEvery: try ds.int("replica_check_every", 100),
-                    timeoutSeconds: try ds.float("timeout_s", 300))
+                    timeoutSeconds: try ds.float("timeout_s", 300), allreduce: try ds.bool("allreduce", true))
         try ds.finish()
 
         let c = try SectionReader(tree["checkpoint"], path: "checkpoint")
