@@ -35,12 +35,13 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--ifer", default=os.path.join(ROOT, ".build", "release", "ifer"))
+    ap.add_argument("--peer", default=PEER, help="path of shared/peers/peer_bench.py")
     a = ap.parse_args()
     ours, peer = {}, {}
     for _ in range(a.rounds):
         for d in lines([a.ifer, "bench", "ops", "--json", "--threads", a.threads]):
             ours.setdefault((d["case"], d["threads"]), []).append(d["ms"])
-        for d in lines([sys.executable, PEER, "single", "--threads", a.threads, "--cases", ",".join(CASES.values())]):
+        for d in lines([sys.executable, a.peer, "single", "--threads", a.threads, "--cases", ",".join(CASES.values())]):
             if "ms" in d:
                 peer.setdefault((d["case"], d["threads"]), []).append(d["ms"])
     for (case, th), ms in sorted(ours.items()):
