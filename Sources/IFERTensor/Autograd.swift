@@ -27,6 +27,14 @@ public enum Autograd {
     /// Number of nodes on the tape (for tests and memory reports).
     public static var tapeLength: Int { nodes.count }
 
+    /// Bytes of the distinct op outputs the tape holds (the activations kept for backward).
+    public static var tapeBytes: Int {
+        var seen = Set<ObjectIdentifier>()
+        var total = 0
+        for n in nodes where seen.insert(ObjectIdentifier(n.output.storage)).inserted { total += n.output.storage.count * 4 }
+        return total
+    }
+
     /// Drops the tape and the activations it holds without computing gradients.
     public static func reset() { nodes.removeAll(keepingCapacity: true) }
 
