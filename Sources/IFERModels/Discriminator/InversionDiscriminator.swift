@@ -11,13 +11,7 @@ public final class DiscriminatorBranch: Module {
 
     public init(_ config: DiscriminatorConfig) {
         self.config = config
-        var layers: [Layer] = [convLayer(3, config.channels(config.size), kernel: 1)]
-        var r = config.size
-        while r > 4 {
-            layers.append(ResBlock(config.channels(r), config.channels(r / 2)))
-            r /= 2
-        }
-        convs = Sequential(layers)
+        convs = residualTrunk(config)
         lin = Linear(config.channels(4), config.outDim)
     }
 

@@ -31,3 +31,16 @@ public final class ResBlock: Layer {
         return a.macs + b.macs + c.macs
     }
 }
+
+/// rosinality's discriminator trunk, shared by the inversion discriminator's branches and the
+/// StyleGAN2 GAN discriminator: a 1x1 FromRGB conv at full resolution, then ResBlocks halving
+/// the resolution down to 4x4 (channels from the config's channel table).
+func residualTrunk(_ config: DiscriminatorConfig) -> Sequential {
+    var layers: [Layer] = [convLayer(3, config.channels(config.size), kernel: 1)]
+    var r = config.size
+    while r > 4 {
+        layers.append(ResBlock(config.channels(r), config.channels(r / 2)))
+        r /= 2
+    }
+    return Sequential(layers)
+}

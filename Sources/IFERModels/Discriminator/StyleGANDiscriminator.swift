@@ -15,13 +15,7 @@ public final class StyleGANDiscriminator: Module {
     public init(_ config: DiscriminatorConfig, stddevGroup: Int = 4) {
         self.config = config
         self.stddevGroup = stddevGroup
-        var layers: [Layer] = [convLayer(3, config.channels(config.size), kernel: 1)]
-        var r = config.size
-        while r > 4 {
-            layers.append(ResBlock(config.channels(r), config.channels(r / 2)))
-            r /= 2
-        }
-        convs = Sequential(layers)
+        convs = residualTrunk(config)
         let c = config.channels(4)
         finalConv = convLayer(c + 1, c, kernel: 3)
         finalLinear = Sequential([EqualLinear(c * 16, c, activation: true), EqualLinear(c, 1)])
