@@ -1,4 +1,5 @@
 import XCTest
+@testable import IFERTensor
 @testable import IFERModels
 
 final class DiscriminatorTests: XCTestCase {
@@ -19,11 +20,20 @@ final class DiscriminatorTests: XCTestCase {
         XCTAssertLessThan(relativeError(out, try fx.tensor("output")), 1e-4, "cos")
         try out.backward(gradient: fx.tensor("seed"))
         XCTAssertLessThan(relativeError(a.grad, try fx.tensor("grad.a")), 1e-4, "d a")
-        XCTAssertLessThan(relativeError(b.grad, try fx.tensor("grad.b")), 1e-4, "d b (through the key branch)")
+        // The cosine of two nearly parallel embeddings cancels most of b's gradient (|d b| ~ 1e-4
+        // from terms ~1e-2), which magnifies the Winograd convolutions' ~5e-6 rounding; the exact
+        // im2col path meets the reference at 1e-4 below.
+        XCTAssertLessThan(relativeError(b.grad, try fx.tensor("grad.b")), 5e-3, "d b (through the key branch)")
         for (k, p) in d.namedParameters() {
             XCTAssertLessThan(relativeError(p.grad, try fx.tensor("grad." + k)), 1e-4, "d \(k)")
         }
         XCTAssertTrue(d.namedBuffers().allSatisfy { $0.1.grad == nil }, "model_k must get no gradient")
+
+        Winograd.forced = false
+        defer { Winograd.forced = nil }
+        b.grad = nil
+        try d(a, b).backward(gradient: fx.tensor("seed"))
+        XCTAssertLessThan(relativeError(b.grad, try fx.tensor("grad.b")), 1e-4, "d b through im2col convolutions")
     }
 
     func testFreshKeyEqualsQueryAndMomentumUpdate() throws {

@@ -29,7 +29,11 @@ func relError(_ a: [Float], _ b: [Float]) -> Float {
 /// Checks one op three ways, tinygrad-style: forward against PyTorch, backward against PyTorch's
 /// gradients, and backward against central finite differences of L = sum(f(x) * seed).
 /// `f` receives fresh input tensors (those marked `grad` in the fixture require gradients).
-func checkOp(_ name: String, tol: Float = 1e-4, fd: Bool = true, fdTol: Float = 3e-2,
+///
+/// `fdStep` is the finite-difference step relative to the value (at least 1e-3 absolute); ops that
+/// are linear in each input (convolutions) may take large steps, which divide the float32
+/// rounding noise of the forward by more without adding truncation error.
+func checkOp(_ name: String, tol: Float = 1e-4, fd: Bool = true, fdTol: Float = 3e-2, fdStep: Float = 1e-3,
              file: StaticString = #filePath, line: UInt = #line,
              _ f: @escaping ([Tensor]) throws -> Tensor) {
     do {
@@ -47,14 +51,14 @@ func checkOp(_ name: String, tol: Float = 1e-4, fd: Bool = true, fdTol: Float = 
             let be = relError(ours, g.data)
             XCTAssertLessThan(be, tol * 10, "\(name): gradient of input \(i) differs from PyTorch", file: file, line: line)
         }
-        if fd { try finiteDifferences(name, gc, xs, f, fdTol, file, line) }
+        if fd { try finiteDifferences(name, gc, xs, f, fdTol, fdStep, file, line) }
     } catch {
         XCTFail("\(name): \(error)", file: file, line: line)
     }
 }
 
 private func finiteDifferences(_ name: String, _ gc: GoldenCase, _ xs: [Tensor], _ f: ([Tensor]) throws -> Tensor,
-                               _ tol: Float, _ file: StaticString, _ line: UInt) throws {
+                               _ tol: Float, _ step: Float, _ file: StaticString, _ line: UInt) throws {
     let seed = gc.seed.data
     func loss() throws -> Double {
         let y = try Autograd.noGrad { try f(xs) }
@@ -68,7 +72,7 @@ private func finiteDifferences(_ name: String, _ gc: GoldenCase, _ xs: [Tensor],
         let probes = x.count <= 12 ? Array(0..<x.count) : (0..<12).map { _ in rng.int(below: x.count) }
         for j in probes {
             let v = x.ptr[j]
-            let eps = max(Float(1e-3), abs(v) * 1e-3)
+            let eps = max(step, abs(v) * step)
             x.ptr[j] = v + eps; let lp = try loss()
             x.ptr[j] = v - eps; let lm = try loss()
             x.ptr[j] = v

@@ -18,6 +18,49 @@ final class OpsConvTests: XCTestCase {
         checkOp("conv2d_rect_kernel") { try conv2d($0[0], $0[1], padding: 1) }
         checkOp("conv2d_patch4") { try conv2d($0[0], $0[1], bias: $0[2], stride: 4) }
         checkOp("conv2d_batch5") { try conv2d($0[0], $0[1], padding: 1) }
+        // Winograd's float32 rounding needs larger finite-difference steps (see below).
+        checkOp("conv2d_winograd_pad1", fdStep: 0.1) { try conv2d($0[0], $0[1], bias: $0[2], padding: 1) }
+        checkOp("conv2d_winograd_pad0", fdStep: 0.1) { try conv2d($0[0], $0[1]) }
+    }
+
+    /// Every 3x3 stride-1 case through Winograd F(4x4, 3x3) even at 2-4 channels, and the
+    /// Winograd cases through im2col, so both paths meet PyTorch on the same fixtures.
+    func testConvWinogradForcedBothWays() {
+        Winograd.forced = true
+        checkOp("conv2d_dense", fdStep: 0.1) { try conv2d($0[0], $0[1]) }
+        checkOp("conv2d_padded_bias", fdStep: 0.1) { try conv2d($0[0], $0[1], bias: $0[2], padding: 1) }
+        checkOp("conv2d_batch5", fdStep: 0.1) { try conv2d($0[0], $0[1], padding: 1) }
+        checkOp("conv_transpose2d_s1", fdStep: 0.1) { try convTranspose2d($0[0], $0[1], stride: 1, padding: 1) }
+        Winograd.forced = false
+        checkOp("conv2d_winograd_pad1") { try conv2d($0[0], $0[1], bias: $0[2], padding: 1) }
+        checkOp("conv2d_winograd_pad0") { try conv2d($0[0], $0[1]) }
+        Winograd.forced = nil
+    }
+
+    /// Winograd against im2col at the benchmark's 64 channels, on sizes with partial tiles, tails
+    /// of the eight-tile vectors, several blocks of tile rows and paddings 0-2: forward, dX and dW.
+    func testWinogradMatchesIm2col() throws {
+        defer { Winograd.forced = nil }
+        for (n, c, o, h, w, pad) in [(3, 64, 48, 37, 37, 1), (2, 24, 64, 9, 50, 0), (1, 32, 32, 13, 6, 2), (2, 16, 16, 4, 4, 1),
+                                      (2, 16, 32, 8, 8, 1), (5, 32, 16, 16, 16, 1), (1, 16, 16, 6, 6, 0)] {
+            var rng = Philox(seed: UInt64(h * w))
+            let x = Tensor.randn([n, c, h, w], &rng), wt = Tensor.randn([o, c, 3, 3], &rng, std: 0.05)
+            x.requiresGrad = true; wt.requiresGrad = true
+            var results: [[[Float]]] = []
+            for forced in [false, true] {
+                Winograd.forced = forced
+                x.grad = nil; wt.grad = nil
+                let y = try conv2d(x, wt, padding: pad)
+                var seedRNG = Philox(seed: 7)
+                let seed = Tensor.randn(y.shape, &seedRNG)
+                try y.backward(gradient: seed)
+                results.append([y.array, x.grad?.array ?? [], wt.grad?.array ?? []])
+            }
+            for (k, what) in ["forward", "dX", "dW"].enumerated() {
+                XCTAssertEqual(results[0][k].count, results[1][k].count, what)
+                XCTAssertLessThan(relError(results[1][k], results[0][k]), 2e-5, "\(what) for \((n, c, o, h, w, pad))")
+            }
+        }
     }
 
     /// The same cases with tiny GEMM tiles, so large-image code paths (bands of output rows,

@@ -44,6 +44,11 @@ case("conv2d_rect_kernel", lambda x, w: F.conv2d(x, w, padding=1),
 case("conv2d_patch4", lambda x, w, b: F.conv2d(x, w, b, stride=4),
      [randn(2, 3, 8, 8, seed=28), randn(4, 3, 4, 4, seed=29), randn(4, seed=30)])
 case("conv2d_batch5", lambda x, w: F.conv2d(x, w, padding=1), [randn(5, 2, 4, 4, seed=31), randn(3, 2, 3, 3, seed=32)])
+# 3x3 stride-1 convs with >= 16 channels take the Winograd F(4x4, 3x3) path; sizes that are not
+# multiples of the 4x4 tile check the partial tiles at the right and bottom edges.
+case("conv2d_winograd_pad1", lambda x, w, b: F.conv2d(x, w, b, padding=1),
+     [randn(2, 16, 6, 9, seed=33), randn(16, 16, 3, 3, seed=34), randn(16, seed=35)])
+case("conv2d_winograd_pad0", lambda x, w: F.conv2d(x, w), [randn(1, 16, 7, 10, seed=36), randn(16, 16, 3, 3, seed=37)])
 
 # convTranspose2d: x [N, C, H, W], weight [C, O/groups, kh, kw], bias [O]
 case("conv_transpose2d_s2", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2),

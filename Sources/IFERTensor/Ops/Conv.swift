@@ -102,6 +102,7 @@ struct ConvShape {
 /// Per tile and group: col [k, m·cols] = im2col(x), then y [og, m·cols] += w [og, k] · col.
 func convForward(_ s: ConvShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     if s.direct { return directForward(s, x, w, y) }
+    if Winograd.applies(s) { return Winograd(s).forward(x, w, y) }
     let win = s.win, k = win.patchSize, p = win.positions, og = s.outGroup
     let sizes = s.tileBuffers
     let col = Scratch(sizes.col), tmp = Scratch(sizes.gather)
@@ -142,6 +143,7 @@ func convBackward(_ s: ConvShape, x: UnsafePointer<Float>?, weight w: UnsafePoin
                   gradX: UnsafeMutablePointer<Float>?, gradW: UnsafeMutablePointer<Float>?) {
     if gradX == nil && gradW == nil { return }
     if s.direct { return directBackward(s, x: x, weight: w, gradOut: gy, gradX: gradX, gradW: gradW) }
+    if Winograd.applies(s) { return Winograd(s).backward(x: x, weight: w, gradOut: gy, gradX: gradX, gradW: gradW) }
     let win = s.win, k = win.patchSize, p = win.positions, og = s.outGroup
     let sizes = s.tileBuffers
     let col = Scratch(sizes.col), tmp = Scratch(sizes.gather)
