@@ -37,6 +37,28 @@ final class OpsConvTests: XCTestCase {
         Winograd.forced = nil
     }
 
+    /// The Winograd passes split work by channel and by frequency, never by tile, so forward,
+    /// dX and dW are bitwise equal with one and two threads.
+    func testWinogradSameBitsAtOneAndTwoThreads() throws {
+        let before = Threads.blas
+        defer { Threads.setBLAS(before) }
+        var rng = Philox(seed: 5)
+        let x = Tensor.randn([3, 32, 21, 19], &rng), wt = Tensor.randn([48, 32, 3, 3], &rng, std: 0.05)
+        x.requiresGrad = true; wt.requiresGrad = true
+        var results: [[[Float]]] = []
+        for threads in [1, 2] {
+            Threads.setBLAS(threads)
+            x.grad = nil; wt.grad = nil
+            let y = try conv2d(x, wt, padding: 1)
+            var seedRNG = Philox(seed: 9)
+            try y.backward(gradient: Tensor.randn(y.shape, &seedRNG))
+            results.append([y.array, x.grad?.array ?? [], wt.grad?.array ?? []])
+        }
+        XCTAssertEqual(results[0][0], results[1][0], "forward")
+        XCTAssertEqual(results[0][1], results[1][1], "dX")
+        XCTAssertEqual(results[0][2], results[1][2], "dW")
+    }
+
     /// Winograd against im2col at the benchmark's 64 channels, on sizes with partial tiles, tails
     /// of the eight-tile vectors, several blocks of tile rows and paddings 0-2: forward, dX and dW.
     func testWinogradMatchesIm2col() throws {

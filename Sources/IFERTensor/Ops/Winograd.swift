@@ -64,8 +64,10 @@ struct Winograd {
         height = w.height; width = w.width; padding = w.padding
         outH = w.outH; outW = w.outW
         tilesH = (outH + 3) / 4; tilesW = (outW + 3) / 4
-        // About 128 tiles per block: V and M for 64 channels are then ~1.2 MB each, and each
-        // of the 36 GEMMs is [O, C] · [C, ~128] (measured best of 64..512 on the benchmark convs).
+        // About 128 tiles per block: V and M for 64 channels are then ~1.2 MB each, and each of
+        // the 36 GEMMs is [O, C] · [C, ~128] (measured best of 64..512 on the benchmark convs).
+        // The block size must not depend on the thread count: dW sums over blocks, and the
+        // same blocks keep results bitwise equal at any thread count.
         rowsPerBlock = max(1, min(batch * tilesH, 128 / tilesW))
     }
 
@@ -87,16 +89,19 @@ extension Winograd {
         let c = channels, o = outChannels, ld = blockTiles
         let u = Scratch(36 * o * c), v = Scratch(tileBuffer(rows: c)), m = Scratch(tileBuffer(rows: o))
         transformFilters(w, u.ptr)
-        let work = PhaseBuffers(self)
+        let team = Team(self)
         forEachBlock { r0, r1 in
             let tiles = (r1 - r0) * tilesW
-            transformInput(x, rows: r0..<r1, into: v.ptr, work)
-            for xi in 0..<36 {   // M[ξ] [O, tiles] = U[ξ] [O, C] · V[ξ] [C, tiles]
-                sgemm(transA: false, transB: false, m: o, n: tiles, k: c, a: u.ptr + xi * o * c, lda: c,
-                      b: v.ptr + xi * c * ld, ldb: ld, beta: 0, c: m.ptr + xi * o * ld, ldc: ld)
+            team.run(c) { chans, work in transformInput(x, rows: r0..<r1, channels: chans, into: v.ptr, work) }
+            team.run(36) { xis, _ in
+                for xi in xis {   // M[ξ] [O, tiles] = U[ξ] [O, C] · V[ξ] [C, tiles]
+                    sgemm(transA: false, transB: false, m: o, n: tiles, k: c, a: u.ptr + xi * o * c, lda: c,
+                          b: v.ptr + xi * c * ld, ldb: ld, beta: 0, c: m.ptr + xi * o * ld, ldc: ld)
+                }
             }
-            transformOutput(m.ptr, rows: r0..<r1, into: y, work)
+            team.run(o) { ocs, work in transformOutput(m.ptr, rows: r0..<r1, channels: ocs, into: y, work) }
         }
+        team.finish()
     }
 
     /// gradX += conv3x3ᵀ(gy, w) and gradW += gy ⋆ x (either may be nil; x is needed for gradW).
@@ -109,26 +114,57 @@ extension Winograd {
         let mw = Scratch(wantW ? 36 * o * c : 0)
         if gradX != nil { transformFilters(w, u.ptr) }
         if wantW { mw.ptr.update(repeating: 0, count: 36 * o * c) }
-        let work = PhaseBuffers(self)
+        let team = Team(self)
         forEachBlock { r0, r1 in
             let tiles = (r1 - r0) * tilesW
-            transformOutputGrad(gy, rows: r0..<r1, into: g.ptr, work)
+            team.run(o) { ocs, work in transformOutputGrad(gy, rows: r0..<r1, channels: ocs, into: g.ptr, work) }
             if wantW, let x {
-                transformInput(x, rows: r0..<r1, into: v.ptr, work)
-                for xi in 0..<36 {   // Mw[ξ] [O, C] += Ŷ[ξ] [O, tiles] · V[ξ]ᵀ [tiles, C]
-                    sgemm(transA: false, transB: true, m: o, n: c, k: tiles, a: g.ptr + xi * o * ld, lda: ld,
-                          b: v.ptr + xi * c * ld, ldb: ld, beta: 1, c: mw.ptr + xi * o * c, ldc: c)
+                team.run(c) { chans, work in transformInput(x, rows: r0..<r1, channels: chans, into: v.ptr, work) }
+                team.run(36) { xis, _ in
+                    for xi in xis {   // Mw[ξ] [O, C] += Ŷ[ξ] [O, tiles] · V[ξ]ᵀ [tiles, C]
+                        sgemm(transA: false, transB: true, m: o, n: c, k: tiles, a: g.ptr + xi * o * ld, lda: ld,
+                              b: v.ptr + xi * c * ld, ldb: ld, beta: 1, c: mw.ptr + xi * o * c, ldc: c)
+                    }
                 }
             }
             if let gx = gradX {
-                for xi in 0..<36 {   // dV[ξ] [C, tiles] = U[ξ]ᵀ [C, O] · Ŷ[ξ] [O, tiles]
-                    sgemm(transA: true, transB: false, m: c, n: tiles, k: o, a: u.ptr + xi * o * c, lda: c,
-                          b: g.ptr + xi * o * ld, ldb: ld, beta: 0, c: v.ptr + xi * c * ld, ldc: ld)
+                team.run(36) { xis, _ in
+                    for xi in xis {   // dV[ξ] [C, tiles] = U[ξ]ᵀ [C, O] · Ŷ[ξ] [O, tiles]
+                        sgemm(transA: true, transB: false, m: c, n: tiles, k: o, a: u.ptr + xi * o * c, lda: c,
+                              b: g.ptr + xi * o * ld, ldb: ld, beta: 0, c: v.ptr + xi * c * ld, ldc: ld)
+                    }
                 }
-                transformInputGrad(v.ptr, rows: r0..<r1, into: gx, work)
+                team.run(c) { chans, work in transformInputGrad(v.ptr, rows: r0..<r1, channels: chans, into: gx, work) }
             }
         }
+        team.finish()
         if let gw = gradW, wantW { transformFilterGrad(mw.ptr, into: gw) }
+    }
+}
+
+/// The threads of one Winograd call: as many as BLAS may use, each with its own phase buffers.
+/// Every pass is split by channel (transforms) or by frequency ξ (GEMMs), never by tile, so each
+/// output element is summed in the same order whatever the thread count: results are bitwise
+/// equal at 1 and 2 threads. While the team runs, OpenBLAS is held at one thread per caller.
+private final class Team {
+    let threads: Int
+    let work: [PhaseBuffers]
+
+    init(_ wg: Winograd) {
+        threads = Threads.blas
+        work = (0..<threads).map { _ in PhaseBuffers(wg) }
+        if threads > 1 { Threads.setBLAS(1) }
+    }
+
+    func finish() { if threads > 1 { Threads.setBLAS(threads) } }
+
+    /// body(part of 0..<count, that thread's buffers) on every thread, then waits for all.
+    func run(_ count: Int, _ body: (Range<Int>, PhaseBuffers) -> Void) {
+        if threads == 1 { return body(0..<count, work[0]) }
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            let lo = count * t / threads, hi = count * (t + 1) / threads
+            if lo < hi { body(lo..<hi, work[t]) }
+        }
     }
 }
 
@@ -305,12 +341,12 @@ extension Winograd {
     }
 
     /// V [36, C, blockTiles] = Bᵀ d B for every tile of tile rows `rows` and every channel.
-    fileprivate func transformInput(_ x: UnsafePointer<Float>, rows: Range<Int>, into v: UnsafeMutablePointer<Float>,
+    fileprivate func transformInput(_ x: UnsafePointer<Float>, rows: Range<Int>, channels chans: Range<Int>, into v: UnsafeMutablePointer<Float>,
                         _ buf: PhaseBuffers) {
         let c = channels, ld = blockTiles, plane = height * width, q = tilesW + 1
         for r in rows {
             let n = r / tilesH, th = r % tilesH, t0 = (r - rows.lowerBound) * tilesW
-            for ch in 0..<c {
+            for ch in chans {
                 let src = x + (n * c + ch) * plane
                 // The six input rows of this tile row, zero-padded and split by column phase.
                 for k in 0..<6 {
@@ -346,13 +382,13 @@ extension Winograd {
     }
 
     /// y += Aᵀ M A for every tile of tile rows `rows` and every output channel.
-    fileprivate func transformOutput(_ m: UnsafePointer<Float>, rows: Range<Int>, into y: UnsafeMutablePointer<Float>,
+    fileprivate func transformOutput(_ m: UnsafePointer<Float>, rows: Range<Int>, channels ocs: Range<Int>, into y: UnsafeMutablePointer<Float>,
                          _ buf: PhaseBuffers) {
         let o = outChannels, ld = blockTiles, plane = outH * outW, step = o * ld
         let line = buf.line.ptr
         for r in rows {
             let n = r / tilesH, th = r % tilesH, t0 = (r - rows.lowerBound) * tilesW
-            for oc in 0..<o {
+            for oc in ocs {
                 let dst = y + (n * o + oc) * plane
                 for tw in stride(from: 0, to: tilesW, by: 8) {
                     let cnt = min(8, tilesW - tw)
@@ -386,12 +422,12 @@ extension Winograd {
     }
 
     /// Ŷ [36, O, blockTiles] = A dY Aᵀ for every tile of tile rows `rows` (dY zero past the edges).
-    fileprivate func transformOutputGrad(_ gy: UnsafePointer<Float>, rows: Range<Int>, into g: UnsafeMutablePointer<Float>,
+    fileprivate func transformOutputGrad(_ gy: UnsafePointer<Float>, rows: Range<Int>, channels ocs: Range<Int>, into g: UnsafeMutablePointer<Float>,
                              _ buf: PhaseBuffers) {
         let o = outChannels, ld = blockTiles, plane = outH * outW, step = o * ld
         for r in rows {
             let n = r / tilesH, th = r % tilesH, t0 = (r - rows.lowerBound) * tilesW
-            for oc in 0..<o {
+            for oc in ocs {
                 let src = gy + (n * o + oc) * plane
                 for a in 0..<4 {
                     let oh = th * 4 + a
@@ -423,12 +459,12 @@ extension Winograd {
     }
 
     /// gradX += B dV Bᵀ for every tile of tile rows `rows`, overlapping tiles added.
-    fileprivate func transformInputGrad(_ dv: UnsafePointer<Float>, rows: Range<Int>, into gx: UnsafeMutablePointer<Float>,
+    fileprivate func transformInputGrad(_ dv: UnsafePointer<Float>, rows: Range<Int>, channels chans: Range<Int>, into gx: UnsafeMutablePointer<Float>,
                             _ buf: PhaseBuffers) {
         let c = channels, ld = blockTiles, plane = height * width, step = c * ld, q = tilesW + 1
         for r in rows {
             let n = r / tilesH, th = r % tilesH, t0 = (r - rows.lowerBound) * tilesW
-            for ch in 0..<c {
+            for ch in chans {
                 // B across each tile's columns, added into the six patch rows' column phases.
                 for i in 0..<6 {
                     for ph in 0..<4 { buf.mix(i, ph).update(repeating: 0, count: buf.stride) }
