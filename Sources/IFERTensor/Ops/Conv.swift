@@ -8,10 +8,14 @@
 /// Depthwise-like convs (one input channel per group) use direct loops instead, because a GEMM
 /// with an inner dimension of kh·kw wastes most of its time packing.
 ///
+/// 3×3 stride-1 ungrouped convolutions with enough channels take the Winograd F(4×4, 3×3) path
+/// instead (Winograd.swift), about 2x faster on the benchmark convs.
+///
 /// Speed: the GEMMs run on tiles of ~256 columns whose column buffer stays in L2 (see
 /// ConvShape.forEachTile); 1×1 stride-1 convs read the input in place. On the build machine,
 /// one BLAS thread, 3x3 64->64 batch 8 forward + backward (dX, dW, bias) ran at a median of
-/// about 57-59 GFLOP/s at 32x32 and 58-61 at 64x64 (PyTorch CPU, same count: 55 and 48).
+/// about 57-59 GFLOP/s at 32x32 and 58-61 at 64x64 through im2col (Winograd: ~100-110
+/// "direct-equivalent" GFLOP/s; PyTorch CPU, same count: 45-55).
 public func conv2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
                    groups: Int = 1) throws -> Tensor {
     let op = "conv2d"
