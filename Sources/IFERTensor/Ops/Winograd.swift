@@ -269,6 +269,22 @@ private func interleave4(_ p0: V8, _ p1: V8, _ p2: V8, _ p3: V8) -> (V8, V8, V8,
      V8(p0[4], p1[4], p2[4], p3[4], p0[5], p1[5], p2[5], p3[5]), V8(p0[6], p1[6], p2[6], p3[6], p0[7], p1[7], p2[7], p3[7]))
 }
 
+/// dst rows = f(src rows) for six phase-split rows ([6][4][stride] floats each), every phase and
+/// the first `length` entries (rounded up to whole vectors).
+@inline(__always)
+private func sixRows(_ src: UnsafeMutablePointer<Float>, to dst: UnsafeMutablePointer<Float>, stride: Int, length: Int,
+                     _ f: (V8, V8, V8, V8, V8, V8) -> (V8, V8, V8, V8, V8, V8)) {
+    let row = 4 * stride
+    for ph in 0..<4 {
+        for j in Swift.stride(from: ph * stride, to: ph * stride + length, by: 8) {
+            let s = src + j, d = dst + j
+            let t = f(load(s), load(s + row), load(s + 2 * row), load(s + 3 * row), load(s + 4 * row), load(s + 5 * row))
+            store(t.0, d); store(t.1, d + row); store(t.2, d + 2 * row)
+            store(t.3, d + 3 * row); store(t.4, d + 4 * row); store(t.5, d + 5 * row)
+        }
+    }
+}
+
 /// Element k (0..<4) of a 4-tuple of vectors.
 @inline(__always) private func pick(_ t: (V8, V8, V8, V8), _ k: Int) -> V8 {
     switch k { case 0: return t.0; case 1: return t.1; case 2: return t.2; default: return t.3 }
@@ -358,14 +374,7 @@ extension Winograd {
                     }
                 }
                 // Bᵀ down the six rows, all phases at once.
-                for ph in 0..<4 {
-                    for j in stride(from: 0, to: q, by: 8) {
-                        let t = bt(load(buf.row(0, ph) + j), load(buf.row(1, ph) + j), load(buf.row(2, ph) + j),
-                                   load(buf.row(3, ph) + j), load(buf.row(4, ph) + j), load(buf.row(5, ph) + j))
-                        store(t.0, buf.mix(0, ph) + j); store(t.1, buf.mix(1, ph) + j); store(t.2, buf.mix(2, ph) + j)
-                        store(t.3, buf.mix(3, ph) + j); store(t.4, buf.mix(4, ph) + j); store(t.5, buf.mix(5, ph) + j)
-                    }
-                }
+                sixRows(buf.rows.ptr, to: buf.mixed.ptr, stride: buf.stride, length: q, bt)
                 // B across each tile's six columns, eight tiles per vector.
                 for i in 0..<6 {
                     let p0 = buf.mix(i, 0), p1 = buf.mix(i, 1), p2 = buf.mix(i, 2), p3 = buf.mix(i, 3)
@@ -480,14 +489,7 @@ extension Winograd {
                     }
                 }
                 // B down the six rows, then each row's phases are added back onto gradX.
-                for ph in 0..<4 {
-                    for j in stride(from: 0, to: q, by: 8) {
-                        let e = bAdj(load(buf.mix(0, ph) + j), load(buf.mix(1, ph) + j), load(buf.mix(2, ph) + j),
-                                     load(buf.mix(3, ph) + j), load(buf.mix(4, ph) + j), load(buf.mix(5, ph) + j))
-                        store(e.0, buf.row(0, ph) + j); store(e.1, buf.row(1, ph) + j); store(e.2, buf.row(2, ph) + j)
-                        store(e.3, buf.row(3, ph) + j); store(e.4, buf.row(4, ph) + j); store(e.5, buf.row(5, ph) + j)
-                    }
-                }
+                sixRows(buf.mixed.ptr, to: buf.rows.ptr, stride: buf.stride, length: q, bAdj)
                 let dst = gx + (n * c + ch) * plane
                 for k in 0..<6 {
                     let ih = th * 4 - padding + k
