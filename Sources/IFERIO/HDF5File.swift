@@ -76,13 +76,6 @@ public final class H5File {
         if id < 0 { throw IOError(path: path, key: key, "file is closed") }
     }
 
-    /// A link-creation property list that creates missing parent groups; caller closes it.
-    func makeLinkCreateList() -> hid_t {
-        let lcpl = H5Pcreate(ch5_p_link_create())
-        if lcpl >= 0 { H5Pset_create_intermediate_group(lcpl, 1) }
-        return lcpl
-    }
-
     // MARK: groups and paths
 
     /// True when `key` names an existing object ("/a/b"); false for missing parents too.
@@ -105,9 +98,13 @@ public final class H5File {
             if try kind(of: key) != .group { throw IOError(path: path, key: key, "exists and is not a group") }
             return
         }
-        let lcpl = makeLinkCreateList()
-        defer { if lcpl >= 0 { H5Pclose(lcpl) } }
-        let g = H5Gcreate2(id, key, lcpl, ch5_p_default(), ch5_p_default())
+        // Parents one by one (not through the link list's "create intermediate groups"), so every
+        // group gets the creation list without timestamps.
+        if let slash = key.lastIndex(of: "/"), slash != key.startIndex { try createGroup(String(key[..<slash])) }
+        let gcpl = H5Pcreate(ch5_p_group_create())
+        defer { if gcpl >= 0 { H5Pclose(gcpl) } }
+        if gcpl >= 0 { H5Pset_obj_track_times(gcpl, false) }
+        let g = H5Gcreate2(id, key, ch5_p_default(), gcpl, ch5_p_default())
         if g < 0 { throw IOError(path: path, key: key, "cannot create group") }
         H5Gclose(g)
     }
@@ -191,6 +188,9 @@ public final class H5File {
         defer { H5Sclose(space) }
         let dcpl = H5Pcreate(ch5_p_dataset_create())
         defer { if dcpl >= 0 { H5Pclose(dcpl) } }
+        // No creation / modification times in the object header: the same contents give the same
+        // bytes, so shards and checkpoints of identical runs have identical checksums.
+        if dcpl >= 0 { H5Pset_obj_track_times(dcpl, false) }
         if wantsChunks {
             var c = chunk ?? H5File.defaultChunk(shape: shape, elementSize: elementSize)
             if c.count != shape.count || c.contains(where: { $0 <= 0 }) {
@@ -207,9 +207,8 @@ public final class H5File {
             }
         }
         // The file type equals the native memory type (little-endian on every platform we run on).
-        let lcpl = makeLinkCreateList()
-        defer { if lcpl >= 0 { H5Pclose(lcpl) } }
-        let d = H5Dcreate2(id, key, nativeType, space, lcpl, dcpl, ch5_p_default())
+        if let slash = key.lastIndex(of: "/"), slash != key.startIndex { try createGroup(String(key[..<slash])) }
+        let d = H5Dcreate2(id, key, nativeType, space, ch5_p_default(), dcpl, ch5_p_default())
         if d < 0 { throw IOError(path: path, key: key, "cannot create dataset") }
         return H5Dataset(file: self, key: key, id: d)
     }

@@ -296,6 +296,11 @@ final class ShardTests: XCTestCase {
             try pb.withUnsafeMutableBufferPointer { try b.readImages(Array(0..<b.count), into: $0.baseAddress!) }
             XCTAssertEqual(pa, pb, split)
         }
+        // More than equal contents: the same bytes (no HDF5 timestamps), manifest included.
+        for name in m1.shards.map(\.file) + ["manifest.json"] {
+            let a = try Data(contentsOf: URL(fileURLWithPath: one + "/" + name))
+            XCTAssertEqual(a, try Data(contentsOf: URL(fileURLWithPath: two + "/" + name)), name)
+        }
         // A second run under mpirun keeps every shard.
         let again = try IferProcess.run(ranks: 2, args + ["--out", two, "--json"])
         XCTAssertEqual(again.status, 0, again.all)
