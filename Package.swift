@@ -48,7 +48,7 @@ let package = Package(
         // Checkpoints: atomic HDF5 training state.
         .target(name: "IFERCheckpoint", dependencies: ["IFERTensor", "IFERIO", "IFERDist"], swiftSettings: fast),
         // Training stages and evaluation.
-        .target(name: "IFERTrain", dependencies: ["IFERModels", "IFEROptim", "IFERData", "IFERCheckpoint", "IFERDist", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")], swiftSettings: fast),
+        .target(name: "IFERTrain", dependencies: ["IFERIO", "IFERModels", "IFEROptim", "IFERData", "IFERCheckpoint", "IFERDist", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")], swiftSettings: fast),
         // Command line.
         .executableTarget(name: "ifer", dependencies: ["IFERTrain", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
 

@@ -15,6 +15,9 @@ public struct CheckpointHeader: Equatable {
     public var config: String
     public var architecture: String
     public var createdAt: String
+    /// The class names of a classifier's outputs, in order (root attribute `class_names`;
+    /// empty for other stages and for checkpoints written before it existed).
+    public var classNames: [String] = []
 }
 
 public final class CheckpointReader {
@@ -84,9 +87,16 @@ public final class CheckpointReader {
         }
         if version < 1 { throw CheckpointError(.corrupt, path: path, "invalid format_version \(version)") }
         let arch = f.hasAttribute("architecture") ? try string("architecture") : ""
+        var names: [String] = []
+        if f.hasAttribute("class_names") {
+            guard let n = try attr("class_names").stringsValue else {
+                throw CheckpointError(.corrupt, path: path, "root attribute 'class_names' is not a list of strings")
+            }
+            names = n
+        }
         return CheckpointHeader(formatVersion: version, stage: try string("stage"), step: try int("step"), epoch: try int("epoch"),
                                 worldSize: try int("world_size"), config: try string("config"), architecture: arch,
-                                createdAt: try string("created_at"))
+                                createdAt: try string("created_at"), classNames: names)
     }
 
     /// Refuses a checkpoint of another stage or architecture with a message saying both.
@@ -201,6 +211,7 @@ public final class CheckpointReader {
                                 optimizers: try optimizerNames().map { try optimizer($0) }, ranks: try ranks(),
                                 createdAt: header.createdAt)
         s.formatVersion = header.formatVersion
+        s.classNames = header.classNames
         return s
     }
 

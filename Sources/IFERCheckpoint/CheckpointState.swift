@@ -53,6 +53,8 @@ public struct CheckpointState {
     public var createdAt: String
     /// The format version the file was written with (CheckpointFormat.version for new states).
     public var formatVersion: Int
+    /// A classifier's class names in output order (written as the root attribute `class_names`).
+    public var classNames: [String] = []
 
     public init(stage: String, step: Int, epoch: Int, worldSize: Int, config: String, architecture: String = "",
                 params: [(key: String, tensor: Tensor)], buffers: [(key: String, tensor: Tensor)] = [],

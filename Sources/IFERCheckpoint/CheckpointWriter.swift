@@ -94,6 +94,7 @@ public enum CheckpointWriter {
             try f.setAttribute("config", .string(state.config))
             try f.setAttribute("architecture", .string(state.architecture))
             try f.setAttribute("created_at", .string(createdAt))
+            if !state.classNames.isEmpty { try f.setAttribute("class_names", .strings(state.classNames)) }
             // Empty groups are written too, so the layout is the same for every stage.
             for g in [CheckpointFormat.params, CheckpointFormat.buffers, CheckpointFormat.optimizer, CheckpointFormat.ranks] {
                 try f.createGroup(g)

@@ -200,30 +200,15 @@ public final class ClassifierTrainer {
     /// Top-1, per-class accuracy and the confusion matrix on the evaluation split, over all ranks.
     @discardableResult
     public func evaluate(_ progress: Progress? = nil) throws -> ConfusionMatrix {
-        var cm = ConfusionMatrix(classes: model.classes)
-        try evalLoader.restore([0, 0])
-        var none: [Philox] = []
-        while let b = try evalLoader.next() {
-            let logits = try Autograd.noGrad { try model.logits(b.images, training: false, rngs: &none) }
-            cm.add(logits: logits, labels: b.labels, mask: b.mask)
-        }
-        var counts = cm.counts.map(Double.init)
-        try counts.withUnsafeMutableBufferPointer { try comm.allReduce($0.baseAddress!, count: $0.count) }
-        cm.replace(counts.map { Int($0) })
+        let cm = try evaluateClassifier(model, loader: evalLoader, comm: comm)
         lastEval = cm
         let names = evalLoader.dataset.classNames
         let perClass = Dictionary(uniqueKeysWithValues: zip(names, cm.perClassAccuracy.map { $0.isNaN ? -1 : $0 }))
         progress?.eval(step, ["accuracy": cm.accuracy, "per_class_accuracy": perClass, "confusion": cm.rows,
                               "samples": cm.total, "split": config.data.evalSplit],
                        summary: String(format: "eval step %d: top-1 %.2f%% on %d %@ images", step, cm.accuracy * 100, cm.total, config.data.evalSplit))
-        if comm.isRoot { try writeConfusion(cm, names: names) }
+        if comm.isRoot { try cm.writeCSV(names: names, to: (runDir as NSString).appendingPathComponent("confusion.csv")) }
         return cm
-    }
-
-    func writeConfusion(_ cm: ConfusionMatrix, names: [String]) throws {
-        var text = "true\\pred," + names.joined(separator: ",") + "\n"
-        for (i, row) in cm.rows.enumerated() { text += names[i] + "," + row.map(String.init).joined(separator: ",") + "\n" }
-        try text.write(toFile: (runDir as NSString).appendingPathComponent("confusion.csv"), atomically: true, encoding: .utf8)
     }
 
     // MARK: checkpoints
@@ -235,10 +220,11 @@ public final class ClassifierTrainer {
         }
         opt.int64s.append((key: "step", values: [Int64(optimizer.stepCount)]))
         opt.scalars.append((key: "lr", value: Double(schedule.lr(at: step))))
-        let state = CheckpointState(stage: "ifer", step: step, epoch: trainLoader.epoch, worldSize: comm.worldSize,
+        var state = CheckpointState(stage: "ifer", step: step, epoch: trainLoader.epoch, worldSize: comm.worldSize,
                                     config: config.resolvedYAML, architecture: architecture,
                                     params: params.map { (key: $0.0, tensor: $0.1) }, buffers: buffers.map { (key: $0.0, tensor: $0.1) },
                                     optimizers: [opt])
+        state.classNames = trainLoader.dataset.classNames
         let path = try CheckpointWriter.saveCollective(state, local: RankState(rng: rng.state, cursor: trainLoader.cursor),
                                                        runDir: runDir, keep: config.checkpoint.keep, comm: comm)
         if comm.isRoot { log.info("checkpoint \(path)") }

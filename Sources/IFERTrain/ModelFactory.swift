@@ -1,6 +1,7 @@
 /// The IFER classifier as the `ifer` stage sees it.
 extension IferClassifier: ImageClassifier {
     public var classes: Int { head.config.numClasses }
+    public var inputSize: Int { featureModel.config.imageSize }
 
     public func logits(_ images: Tensor, training: Bool, rngs: inout [Philox]) throws -> Tensor {
         // Evaluation passes no generators, which turns drop path off.

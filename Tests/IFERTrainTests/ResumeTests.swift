@@ -79,6 +79,50 @@ final class ResumeTests: XCTestCase {
         XCTAssertTrue(out.all.contains("final top-1 accuracy"), out.all)
     }
 
+    /// `ifer eval` on 1 and 2 ranks agrees with the trainer's own final evaluation, and writes
+    /// confusion.csv / eval.json; `ifer predict` names the classes and reports a bad file by name.
+    func testEvalAndPredictFromCheckpoint() throws {
+        let run = NSTemporaryDirectory() + "ifer-eval-\(getpid())"
+        try? FileManager.default.removeItem(atPath: run)
+        let trained = try train(run, ranks: 2, ["--resume", "none"])
+        let final = trained.stdout.split(separator: "\n").first { $0.contains("final top-1 accuracy") }
+        XCTAssertNotNil(final, trained.all)
+
+        func eval(ranks: Int, _ extra: [String] = []) throws -> [String: Any] {
+            let out = try IferProcess.run(ranks: ranks, ["eval", "--checkpoint", run, "--json", "--batch", "5"] + extra)
+            XCTAssertEqual(out.status, 0, out.all)
+            let line = out.stdout.split(separator: "\n").first { $0.hasPrefix("{") } ?? ""
+            return try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
+        }
+        let one = try eval(ranks: 0, ["--out", run + "/eval"]), two = try eval(ranks: 2)
+        let accuracy = try XCTUnwrap(one["accuracy"] as? Double)
+        XCTAssertEqual(one["samples"] as? Int, 28)            // the test split of 140 RAF-DB faces
+        XCTAssertEqual(two["accuracy"] as? Double, accuracy)
+        XCTAssertEqual(two["confusion"] as? [[Int]], one["confusion"] as? [[Int]])
+        XCTAssertTrue(final?.contains(String(format: "%.2f%%", accuracy * 100)) ?? false, "\(final ?? "") vs \(accuracy)")
+        XCTAssertEqual(one["step"] as? Int, 12)
+        let csv = try String(contentsOfFile: run + "/eval/confusion.csv", encoding: .utf8)
+        XCTAssertTrue(csv.hasPrefix("true\\pred,Surprise,Fear,Disgust,Happiness,Sadness,Anger,Neutral"), csv)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/eval/eval.json"))
+
+        let raw = URL(fileURLWithPath: try shards()).deletingLastPathComponent().path + "/raw/Image/aligned"
+        let faces = try FileManager.default.contentsOfDirectory(atPath: raw).sorted().prefix(2).map { raw + "/" + $0 }
+        let bad = run + "/not-an-image.png"
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: bad))
+        let p = try IferProcess.run(ranks: 0, ["predict", "--checkpoint", run, "--json", "--top", "7"] + faces + [bad])
+        XCTAssertEqual(p.status, 1, p.all)
+        XCTAssertTrue(p.stderr.contains(bad), p.all)
+        let lines = p.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
+        XCTAssertEqual(lines.count, 2, p.all)
+        for line in lines {
+            let r = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let top = try XCTUnwrap(r["top"] as? [[String: Any]])
+            XCTAssertEqual(top.count, 7)
+            XCTAssertEqual(top.compactMap { $0["probability"] as? Double }.reduce(0, +), 1, accuracy: 1e-4)
+            XCTAssertTrue(["Surprise", "Fear", "Disgust", "Happiness", "Sadness", "Anger", "Neutral"].contains(r["class"] as? String ?? ""))
+        }
+    }
+
     func testBadConfigKeyIsReportedWithPath() throws {
         let out = try IferProcess.run(ranks: 0, ["train", "--config", "configs/micro/ifer.yaml", "--set", "train.stpes=3"])
         XCTAssertNotEqual(out.status, 0)
