@@ -5,3 +5,4 @@
 @_exported import IFERCheckpoint
 @_exported import IFERDist
 @_exported import IFERLayers
+@_exported import IFERIO
