@@ -227,7 +227,10 @@ public final class CheckpointReader {
     /// Copies the checkpoint's params and buffers into the given tensors, reading straight into
     /// them (no second copy of the model). Every missing, unexpected or mis-shaped tensor is
     /// reported at once, before anything is overwritten.
-    public func loadInto(params: [(key: String, tensor: Tensor)], buffers: [(key: String, tensor: Tensor)] = []) throws {
+    /// `ignoringOthers`: tensors of the file that are not requested are fine (loading one network
+    /// out of a checkpoint of several); otherwise they are reported as unexpected.
+    public func loadInto(params: [(key: String, tensor: Tensor)], buffers: [(key: String, tensor: Tensor)] = [],
+                         ignoringOthers: Bool = false) throws {
         var problems: [String] = []
         for (group, what, want) in [(CheckpointFormat.params, "parameter", params), (CheckpointFormat.buffers, "buffer", buffers)] {
             let found = try datasets(under: group)
@@ -237,7 +240,7 @@ public final class CheckpointReader {
                 guard let s = foundShapes[k] else { problems.append("missing \(what) \(k) (expected shape \(t.shape))"); continue }
                 if s != t.shape { problems.append("mis-shaped \(what) \(k): expected \(t.shape), found \(s)") }
             }
-            for (k, s) in found where !wantKeys.contains(k) { problems.append("unexpected \(what) \(k) (shape \(s))") }
+            for (k, s) in found where !ignoringOthers && !wantKeys.contains(k) { problems.append("unexpected \(what) \(k) (shape \(s))") }
         }
         if !problems.isEmpty {
             throw CheckpointError(.stateMismatch, path: path,

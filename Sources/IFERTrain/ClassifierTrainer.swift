@@ -60,18 +60,8 @@ public final class ClassifierTrainer {
         flat = FlatBuffer(params.map(\.1), withGradients: true)
         dp = try DataParallel(flat, comm: comm, buffers: buffers.map(\.1), bucketBytes: Int(c.dist.bucketMB * 1_048_576))
         dp.requireSync = c.dist.allreduce
-        let o = c.optim
-        switch o.name {
-        case "adamw": optimizer = try Adam(flat, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, decoupled: true)
-        case "adam": optimizer = try Adam(flat, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, decoupled: false)
-        case "sgd": optimizer = try SGD(flat, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay)
-        default: optimizer = try Ranger(flat, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay)
-        }
-        switch o.schedule {
-        case "constant": schedule = .constant(lr: o.lr)
-        case "step": schedule = .step(lr: o.lr, milestones: o.milestones, gamma: o.gamma)
-        default: schedule = .cosine(lr: o.lr, minLR: o.minLR, warmupSteps: o.warmupSteps, warmupLR: o.warmupLR, totalSteps: c.train.steps)
-        }
+        optimizer = try makeOptimizer(flat, c.optim)
+        schedule = makeSchedule(c.optim, totalSteps: c.train.steps)
         let l = c.loss
         mixup = Mixup(mixupAlpha: c.data.augment ? l.mixupAlpha : 0, cutmixAlpha: c.data.augment ? l.cutmixAlpha : 0,
                       prob: l.mixupProb, switchProb: l.switchProb, labelSmoothing: l.labelSmoothing, classes: model.classes)
@@ -86,9 +76,13 @@ public final class ClassifierTrainer {
         try dp.broadcastParameters()
         var said = "fresh start"
         if !config.train.initEncoder.isEmpty {
+            // The classifier's encoder is `feature_model.*`; an asit checkpoint stores it as
+            // `encoder.*` beside the generator and discriminator, which are not needed here.
             let r = try CheckpointReader(path: config.train.initEncoder)
-            let enc = params.filter { $0.0.hasPrefix("encoder.") || $0.0.hasPrefix("feature_model.") }
-            try r.loadInto(params: enc.map { (key: $0.0, tensor: $0.1) })
+            defer { r.close() }
+            let enc = params.filter { $0.0.hasPrefix("feature_model.") }
+            try r.loadInto(params: enc.map { (key: "encoder." + $0.0.dropFirst("feature_model.".count), tensor: $0.1) },
+                           ignoringOthers: true)
             said = "encoder initialised from \(config.train.initEncoder)"
         }
         let decision = try Resume.resolveCollective(resume, runDir: runDir, comm: comm)
@@ -102,10 +96,7 @@ public final class ClassifierTrainer {
         defer { r.close() }
         try r.checkCompatible(stage: "ifer", architecture: architecture)
         try r.loadInto(params: params.map { (key: $0.0, tensor: $0.1) }, buffers: buffers.map { (key: $0.0, tensor: $0.1) })
-        let o = try r.optimizer(optimizer.name)
-        var arrays: [String: [Float]] = [:]
-        for (k, t) in o.tensors { arrays[k] = t.array }
-        try optimizer.loadState(arrays, stepCount: Int(o.int64s("step")?.first ?? 0))
+        try restoreOptimizer(optimizer, from: r, name: optimizer.name)
         step = r.header.step
         let ranks = try r.ranks()
         if ranks.count == comm.worldSize {
@@ -214,12 +205,7 @@ public final class ClassifierTrainer {
     // MARK: checkpoints
 
     public func save() throws {
-        var opt = OptimizerState(name: optimizer.name)
-        for (k, a) in optimizer.stateArrays() {
-            opt.tensors.append((key: k, tensor: try Tensor(a, shape: [a.count])))
-        }
-        opt.int64s.append((key: "step", values: [Int64(optimizer.stepCount)]))
-        opt.scalars.append((key: "lr", value: Double(schedule.lr(at: step))))
+        let opt = try optimizerState(optimizer, name: optimizer.name, lr: schedule.lr(at: step))
         var state = CheckpointState(stage: "ifer", step: step, epoch: trainLoader.epoch, worldSize: comm.worldSize,
                                     config: config.resolvedYAML, architecture: architecture,
                                     params: params.map { (key: $0.0, tensor: $0.1) }, buffers: buffers.map { (key: $0.0, tensor: $0.1) },

@@ -25,16 +25,9 @@ public struct TrainedInverter {
             mc = try ModelConfig(yaml: r.header.config)
         }
         let asit = try ASIT(mc)
-        let keys = Set(try r.parameterShapes().map(\.key) + r.bufferShapes().map(\.key))
-        // Every encoder and generator tensor must be in the file; the discriminator may be absent.
-        let params = asit.namedParameters().map { (key: $0.0, tensor: $0.1) }
-        let buffers = asit.namedBuffers().map { (key: $0.0, tensor: $0.1) }
-        let missing = (params + buffers).map(\.key).filter { !keys.contains($0) }
-        if !missing.isEmpty {
-            throw CheckpointError(.incompatible, path: path,
-                                  "lacks \(missing.count) encoder / generator tensors, e.g. \(missing.prefix(3).joined(separator: ", "))")
-        }
-        try r.loadInto(params: params, buffers: buffers)
+        // Every encoder and generator tensor must be in the file; the discriminator may be there too.
+        try r.loadInto(params: asit.namedParameters().map { (key: $0.0, tensor: $0.1) },
+                       buffers: asit.namedBuffers().map { (key: $0.0, tensor: $0.1) }, ignoringOthers: true)
         return TrainedInverter(asit: asit, header: r.header, path: path)
     }
 

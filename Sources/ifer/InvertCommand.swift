@@ -9,7 +9,7 @@ struct InvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invert", abstract: "Invert a face image with an asit-stage checkpoint and write the reconstruction as PNG.")
 
-    @Option(help: "An asit-stage checkpoint (e.g. converted from the authors' weights).")
+    @Option(help: "An asit-stage checkpoint (trained, or converted from the authors' weights), or its run folder.")
     var checkpoint: String
 
     @Option(help: "Model config, when the checkpoint holds none (converted without --config).")
@@ -25,7 +25,7 @@ struct InvertCommand: ParsableCommand {
     var output: String
 
     func run() throws {
-        let inverter = try TrainedInverter.load(checkpoint, configFile: config)
+        let inverter = try TrainedInverter.load(try resolveCheckpoint(checkpoint, comm: SingleProcess()), configFile: config)
         let x = try faceImageTensor(input, side: inverter.inputSize)
         let y = try inverter.invert(x)
         let image = pair ? sideBySide(rgbImage(x), rgbImage(y)) : rgbImage(y)

@@ -50,7 +50,7 @@ final class InvertTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "ifer-invert-bad-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         for (name, stage, drop, message) in [("stage", "ifer", nil, "stage 'ifer'"),
-                                             ("missing", "asit", "encoder.patch_embed.proj.weight", "lacks 1 encoder / generator tensors")] {
+                                             ("missing", "asit", "encoder.patch_embed.proj.weight", "missing parameter encoder.patch_embed.proj.weight")] {
             let sub = dir + "/" + name
             try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
             let ckpt = try checkpoint(sub, stage: stage, dropKey: drop)

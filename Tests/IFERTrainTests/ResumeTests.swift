@@ -6,20 +6,7 @@ import XCTest
 /// The `ifer` stage end to end under real mpirun: synthetic RAF-DB data -> shards -> training,
 /// and exact resume: 12 steps straight and 6 + resume 6 give bit-identical training state.
 final class ResumeTests: XCTestCase {
-    static var data: String?
-
-    /// Renders and shards a small RAF-DB-layout dataset once for every test here.
-    func shards() throws -> String {
-        if let d = Self.data { return d }
-        let root = NSTemporaryDirectory() + "ifer-train-tests-\(getpid())"
-        try? FileManager.default.removeItem(atPath: root)
-        let synth = try IferProcess.run(ranks: 0, ["synth", "--layout", "rafdb", "--out", root + "/raw", "--count", "140", "--resolution", "32"])
-        XCTAssertEqual(synth.status, 0, synth.all)
-        let shard = try IferProcess.run(ranks: 2, ["shard", "--dataset", "rafdb", "--root", root + "/raw", "--out", root + "/shards", "--resolution", "32"])
-        XCTAssertEqual(shard.status, 0, shard.all)
-        Self.data = root + "/shards"
-        return root + "/shards"
-    }
+    func shards() throws -> String { try TrainFixtures.shards() }
 
     func train(_ run: String, ranks: Int, _ extra: [String]) throws -> IferProcess.Output {
         let config = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -22,6 +22,8 @@ public struct RunConfig {
         public var stopAfter: Int          // end this run after this many steps (0: run to `steps`)
         public var evalEvery: Int
         public var initEncoder: String     // ASIT checkpoint to initialise `encoder.*` from ("" = none)
+        public var generator: String       // asit stage: checkpoint holding decoder.* (+ latent_avg) ("" = random, warned)
+        public var latentAvgSamples: Int   // asit stage: mapping samples for latent_avg when the generator has none
     }
     public struct Optim {
         public var name: String
@@ -45,6 +47,15 @@ public struct RunConfig {
         public var cutmixAlpha: Float
         public var mixupProb: Float
         public var switchProb: Float
+        // asit stage (reference section 4; README weights): L_G = l2·L2 + lpips·LPIPS + id·ID +
+        // dist·L_dist + adv·L_adv. LPIPS and ID need converted weights; without them they are off.
+        public var l2: Float
+        public var lpips: Float
+        public var id: Float
+        public var dist: Float
+        public var adv: Float
+        public var lpipsWeights: String    // checkpoint of stage lpips (scripts/convert/to_ifer.py lpips)
+        public var idWeights: String       // checkpoint of stage irse50
     }
     public struct Dist {
         public var bucketMB: Float
@@ -118,7 +129,8 @@ public struct RunConfig {
                       steps: try t.int("steps", 1000), batchSize: try t.int("batch_size", 32),
                       microBatches: try t.int("micro_batches", 1), seed: try t.int("seed", 0),
                       stopAfter: try t.int("stop_after", 0), evalEvery: try t.int("eval_every", 0),
-                      initEncoder: try t.string("init_encoder", ""))
+                      initEncoder: try t.string("init_encoder", ""), generator: try t.string("generator", ""),
+                      latentAvgSamples: try t.int("latent_avg_samples", 10_000))
         try t.finish()
 
         let o = try SectionReader(tree["optim"], path: "optim")
@@ -135,7 +147,9 @@ public struct RunConfig {
         let l = try SectionReader(tree["loss"], path: "loss")
         loss = Loss(labelSmoothing: try l.float("label_smoothing", 0.1), mixupAlpha: try l.float("mixup_alpha", 0),
                     cutmixAlpha: try l.float("cutmix_alpha", 0), mixupProb: try l.float("mixup_prob", 1),
-                    switchProb: try l.float("switch_prob", 0.5))
+                    switchProb: try l.float("switch_prob", 0.5), l2: try l.float("l2", 1), lpips: try l.float("lpips", 0.8),
+                    id: try l.float("id", 0.1), dist: try l.float("dist", 0.01), adv: try l.float("adv", 1e-4),
+                    lpipsWeights: try l.string("lpips_weights", ""), idWeights: try l.string("id_weights", ""))
         try l.finish()
 
         let ds = try SectionReader(tree["dist"], path: "dist")
