@@ -14,23 +14,27 @@ public enum InversionLosses {
     /// Encoder side of the least-squares game: mean (D(ŷ, x) − 1)².
     public static func adversarial(_ fake: Tensor) -> Tensor { meanAll(square(addScalar(fake, -1))) }
 
-    /// Pairwise-similarity logits of a batch of feature maps: cos(vec f_i, vec f_j) with the
-    /// diagonal pushed to −1e4, so a softmax over a row is a distribution over the other samples.
+    /// Pairwise-similarity logits of a batch of feature maps: cos(vec f_i, vec f_j) off the
+    /// diagonal and a constant 0 on it. A row's softmax is then a distribution over the other
+    /// samples plus one fixed "none of them" slot, which keeps the loss informative at a batch of
+    /// 2: there it is the binary KL between σ(cos_s) and σ(cos_t) of the pair, exactly what the
+    /// authors' code computes (its unused slots hold 0), while larger batches compare whole rows.
     ///   f [N, ...] -> [N, N]
     static func similarityLogits(_ f: Tensor) throws -> Tensor {
         let n = f.dim(0)
         let flat = try reshape(f, [n, -1])                                               // [N, D]
         let unit = try mul(flat, rsqrt(addScalar(try sum(square(flat), axes: [1], keepDims: true), 1e-12)))
         let cos = try matmul(unit, unit, transposeB: true)                               // [N, N]
-        let diagonal = Tensor(zeros: [n, n])
-        for i in 0..<n { diagonal.ptr[i * n + i] = -1e4 }
-        return try add(cos, diagonal)
+        let offDiagonal = Tensor(filled: 1, shape: [n, n])
+        for i in 0..<n { offDiagonal.ptr[i * n + i] = 0 }
+        return try mul(cos, offDiagonal)
     }
 
     /// Distribution alignment (Ojha et al. 2021, as IFER intends it): for every layer l and anchor
-    /// i, p^s_i = softmax_{j≠i} cos(F^s_l[i], F^s_l[j]) over generator features of random samples
-    /// (constants) and p^t_i likewise over the encoder's features; L = Σ_l Σ_i KL(p^s_i ‖ p^t_i).
-    /// It aligns the similarity structure of the two batches, not the features themselves.
+    /// i, p^s_i = softmax over j ≠ i of cos(F^s_l[i], F^s_l[j]) (plus the constant slot, see
+    /// similarityLogits) over generator features of random samples (constants), p^t_i likewise
+    /// over the encoder's features; L = Σ_l Σ_i KL(p^s_i ‖ p^t_i). It aligns the similarity
+    /// structure of the two batches, not the features themselves.
     public static func distribution(source: [Tensor], target: [Tensor]) throws -> Tensor {
         guard source.count == target.count, !source.isEmpty else {
             throw TensorError.badArgument(op: "distribution loss", detail: "\(source.count) generator layers vs \(target.count) encoder layers")

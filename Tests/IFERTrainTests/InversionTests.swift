@@ -13,6 +13,7 @@ final class InversionTests: XCTestCase {
                     "--set", "log.every=2", "--set", "log.bar=off", "--set", "train.latent_avg_samples=256"] + extra
         let out = try IferProcess.run(ranks: ranks, args, timeout: 300)
         XCTAssertEqual(out.status, 0, out.all)
+        XCTAssertFalse(out.all.contains("HDF5-DIAG"), "HDF5 reported an error:\n" + out.all)
         return out
     }
 
@@ -116,7 +117,8 @@ final class InversionTests: XCTestCase {
 final class InversionLossTests: XCTestCase {
     override func tearDown() { Autograd.reset() }
 
-    /// L = Σ_i KL(p^s_i ‖ p^t_i), softmax over j ≠ i of row cosines, recomputed in Double.
+    /// L = Σ_i KL(p^s_i ‖ p^t_i), softmax over the row's cosines to the other samples and a
+    /// constant 0 in the diagonal slot, recomputed in Double.
     func reference(_ s: [Double], _ t: [Double], n: Int) -> Double {
         func probs(_ f: [Double]) -> [[Double]] {
             let d = f.count / n
@@ -126,14 +128,14 @@ final class InversionLossTests: XCTestCase {
                 return r.map { $0 / norm }
             }
             return (0..<n).map { i in
-                let logits = (0..<n).map { j in j == i ? -Double.infinity : zip(rows[i], rows[j]).reduce(0) { $0 + $1.0 * $1.1 } }
+                let logits = (0..<n).map { j in j == i ? 0 : zip(rows[i], rows[j]).reduce(0) { $0 + $1.0 * $1.1 } }
                 let m = logits.max()!, e = logits.map { Foundation.exp($0 - m) }, z = e.reduce(0, +)
                 return e.map { $0 / z }
             }
         }
         let ps = probs(s), pt = probs(t)
         var total = 0.0
-        for i in 0..<n { for j in 0..<n where j != i { total += ps[i][j] * Foundation.log(ps[i][j] / pt[i][j]) } }
+        for i in 0..<n { for j in 0..<n { total += ps[i][j] * Foundation.log(ps[i][j] / pt[i][j]) } }
         return total
     }
 
@@ -159,6 +161,13 @@ final class InversionLossTests: XCTestCase {
             XCTAssertEqual(Double(grad[j]), (up - down) / Double(2 * eps), accuracy: 2e-3, "d/dt[\(j)]")
         }
         XCTAssertThrowsError(try InversionLosses.distribution(source: [Tensor(zeros: [1, 4])], target: [Tensor(zeros: [1, 4])]))
+
+        // A pair: twice the binary KL between σ(cos_s) and σ(cos_t), the authors' effective loss.
+        let s2 = try Tensor([1, 0, 1, 1], shape: [2, 2]), t2 = try Tensor([1, 0, 0, 1], shape: [2, 2])
+        func sigma(_ c: Double) -> Double { 1 / (1 + Foundation.exp(-c)) }
+        let a = sigma(1 / 2.0.squareRoot()), b = sigma(0)
+        let binary = a * Foundation.log(a / b) + (1 - a) * Foundation.log((1 - a) / (1 - b))
+        XCTAssertEqual(Double(try InversionLosses.distribution(source: [s2], target: [t2]).item), 2 * binary, accuracy: 1e-5)
     }
 
     /// 1 − cos of the embeddings of the face crops, averaged: 0 for the same images.

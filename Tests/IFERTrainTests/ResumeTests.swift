@@ -17,6 +17,7 @@ final class ResumeTests: XCTestCase {
                     "--set", "loss.mixup_alpha=0.8", "--set", "loss.cutmix_alpha=1.0"] + extra
         let out = try IferProcess.run(ranks: ranks, args, timeout: 300)
         XCTAssertEqual(out.status, 0, out.all)
+        XCTAssertFalse(out.all.contains("HDF5-DIAG"), "HDF5 reported an error:\n" + out.all)
         return out
     }
 

@@ -6,7 +6,9 @@ import Foundation
 final class Prefetcher {
     typealias Item = (epoch: Int, step: Int, result: Result<Batch, Error>)
 
-    private let source: BatchSource
+    /// Dropped when the thread exits, so the thread (whose closure keeps the prefetcher alive a
+    /// moment longer) never releases the shard files.
+    private var source: BatchSource?
     private let depth: Int
     private let stepsPerEpoch: Int
     private let cond = NSCondition()
@@ -15,6 +17,7 @@ final class Prefetcher {
     private var nextStep: Int
     private var generation = 0
     private var stopped = false
+    private var exited = false
 
     init(source: BatchSource, depth: Int, stepsPerEpoch: Int, epoch: Int, step: Int) {
         self.source = source
@@ -68,10 +71,14 @@ final class Prefetcher {
         cond.broadcast()
     }
 
+    /// Stops the producer and waits until its thread has left: a batch it was still reading must
+    /// not release shard handles after the process began to exit (HDF5 closes its library at
+    /// exit, and a late close then fails with "not a dataset ID").
     func stop() {
         cond.lock()
         stopped = true
         cond.broadcast()
+        while !exited { cond.wait() }
         cond.unlock()
     }
 
@@ -79,14 +86,14 @@ final class Prefetcher {
         while true {
             cond.lock()
             while !stopped && queue.count >= depth { cond.wait() }
-            if stopped { cond.unlock(); return }
-            let g = generation, e = nextEpoch, s = nextStep
+            if stopped { source = nil; exited = true; cond.broadcast(); cond.unlock(); return }
+            let g = generation, e = nextEpoch, s = nextStep, src = source!
             working = (g, e, s)
             nextStep += 1
             if nextStep >= stepsPerEpoch { nextEpoch += 1; nextStep = 0 }
             cond.unlock()
 
-            let r = Result { try source.make(epoch: e, step: s) }
+            let r = Result { try src.make(epoch: e, step: s) }
 
             cond.lock()
             working = nil
