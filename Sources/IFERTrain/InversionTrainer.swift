@@ -109,22 +109,25 @@ public final class InversionTrainer {
 
     // MARK: start
 
-    /// Initial weights: rank 0's random ones, the generator (and latent_avg) from
-    /// `train.generator`, optionally the encoder from `train.init_encoder`; then the resume
-    /// checkpoint if any. Returns a line describing what was loaded.
+    /// Resumes from a checkpoint if there is one (it holds every network); otherwise: rank 0's
+    /// random weights, the generator (and latent_avg) from `train.generator`, optionally the
+    /// encoder from `train.init_encoder`. Returns a line describing what was loaded.
     public func prepare(resume: String) throws -> String {
+        let decision = try Resume.resolveCollective(resume, runDir: runDir, comm: comm)
+        for w in decision.warnings { log.warning("\(w)") }
+        if let path = decision.path { return try restore(path) }
         var said: [String] = []
         let c = config.train
         if !c.generator.isEmpty {
             let r = try CheckpointReader(path: c.generator)
             defer { r.close() }
-            let keys = Set(try r.bufferShapes().map(\.key))
+            let hasAverage = try r.bufferShapes().contains { $0.key == "latent_avg" }
             var buffers = asit.decoder.namedBuffers().map { (key: "decoder." + $0.0, tensor: $0.1) }
-            if keys.contains("latent_avg") { buffers.append((key: "latent_avg", tensor: asit.latentAvg)) }
+            if hasAverage { buffers.append((key: "latent_avg", tensor: asit.latentAvg)) }
             try r.loadInto(params: asit.decoder.namedParameters().map { (key: "decoder." + $0.0, tensor: $0.1) },
                            buffers: buffers, ignoringOthers: true)
             said.append("generator from \(c.generator)")
-            if !keys.contains("latent_avg") { try computeLatentAvg() }
+            if !hasAverage { try computeLatentAvg() }
         } else {
             if comm.isRoot { log.warning("train.generator is empty: inverting through a randomly initialised generator (give a converted StyleGAN2 checkpoint for real inversions)") }
             try computeLatentAvg()
@@ -135,12 +138,11 @@ public final class InversionTrainer {
             try r.loadInto(params: encoderParams.map { (key: $0.0, tensor: $0.1) }, ignoringOthers: true)
             said.append("encoder from \(c.initEncoder)")
         }
+        // Rank 0's encoder and discriminator for all; the generator and latent_avg are equal on
+        // every rank by construction (same seed or same file).
         try dpE.broadcastParameters()
         try dpD.broadcastParameters()
-        let decision = try Resume.resolveCollective(resume, runDir: runDir, comm: comm)
-        for w in decision.warnings { log.warning("\(w)") }
-        if let path = decision.path { said = [try restore(path)] }
-        return said.isEmpty ? "fresh start" : said.joined(separator: "; ")
+        return said.isEmpty ? "fresh start" : "fresh start; " + said.joined(separator: "; ")
     }
 
     func computeLatentAvg() throws {

@@ -105,6 +105,20 @@ final class InversionTests: XCTestCase {
         XCTAssertTrue(bad.all.contains(id) && bad.all.contains("irse50"), bad.all)
     }
 
+    /// `train.generator` loads a converted rosinality generator (with its latent_avg) and keeps
+    /// it frozen: the run's checkpoint holds exactly the converted decoder.
+    func testConvertedGeneratorIsLoadedAndStaysFrozen() throws {
+        let fixture = TrainFixtures.repo.appendingPathComponent("Tests/IFERModelsTests/Fixtures/generator_micro.h5").path
+        let run = NSTemporaryDirectory() + "ifer-asit-gen-\(getpid())"
+        try? FileManager.default.removeItem(atPath: run)
+        let out = try train(run, ranks: 0, steps: 2, ["--resume", "none", "--set", "train.batch_size=2", "--set", "train.generator=\(fixture)"])
+        XCTAssertTrue(out.all.contains("generator from \(fixture)") && !out.all.contains("randomly initialised"), out.all)
+        let converted = try CheckpointReader.load(fixture), trained = try CheckpointReader.load(run + "/checkpoints/ckpt-00000002.h5")
+        let after = Dictionary(uniqueKeysWithValues: (trained.params + trained.buffers).map { ($0.key, $0.tensor.array) })
+        XCTAssertFalse(converted.params.isEmpty)
+        for t in converted.params + converted.buffers { XCTAssertEqual(after[t.key], t.tensor.array, t.key) }
+    }
+
     func testBatchOfOnePerRankIsRefused() throws {
         let out = try IferProcess.run(ranks: 0, ["train", "--config", TrainFixtures.config("asit"), "--run-dir", NSTemporaryDirectory() + "ifer-asit-b1-\(getpid())",
                                                  "--set", "data.shards=\(try TrainFixtures.shards())", "--set", "train.batch_size=1"])
