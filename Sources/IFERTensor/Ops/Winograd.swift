@@ -88,8 +88,8 @@ extension Winograd {
     func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
         let c = channels, o = outChannels, ld = blockTiles
         let u = Scratch(36 * o * c), v = Scratch(tileBuffer(rows: c)), m = Scratch(tileBuffer(rows: o))
-        transformFilters(w, u.ptr)
         let team = Team(self)
+        team.run(o * c) { filters, _ in transformFilters(w, u.ptr, filters) }
         forEachBlock { r0, r1 in
             let tiles = (r1 - r0) * tilesW
             team.run(c) { chans, work in transformInput(x, rows: r0..<r1, channels: chans, into: v.ptr, work) }
@@ -112,9 +112,9 @@ extension Winograd {
         let u = Scratch(gradX != nil ? 36 * o * c : 0), g = Scratch(tileBuffer(rows: o))
         let v = Scratch(tileBuffer(rows: c))                        // V (for dW), then dV (for dX)
         let mw = Scratch(wantW ? 36 * o * c : 0)
-        if gradX != nil { transformFilters(w, u.ptr) }
-        if wantW { mw.ptr.update(repeating: 0, count: 36 * o * c) }
         let team = Team(self)
+        if gradX != nil { team.run(o * c) { filters, _ in transformFilters(w, u.ptr, filters) } }
+        if wantW { mw.ptr.update(repeating: 0, count: 36 * o * c) }
         forEachBlock { r0, r1 in
             let tiles = (r1 - r0) * tilesW
             team.run(o) { ocs, work in transformOutputGrad(gy, rows: r0..<r1, channels: ocs, into: g.ptr, work) }
@@ -137,8 +137,8 @@ extension Winograd {
                 team.run(c) { chans, work in transformInputGrad(v.ptr, rows: r0..<r1, channels: chans, into: gx, work) }
             }
         }
+        if let gw = gradW, wantW { team.run(o * c) { filters, _ in transformFilterGrad(mw.ptr, into: gw, filters) } }
         team.finish()
-        if let gw = gradW, wantW { transformFilterGrad(mw.ptr, into: gw) }
     }
 }
 
@@ -309,10 +309,10 @@ private func sixRows(_ src: UnsafeMutablePointer<Float>, to dst: UnsafeMutablePo
 // MARK: - The tile transforms
 
 extension Winograd {
-    /// U [36, O, C] = G g Gᵀ for every filter g = w[o, c] (3×3).
-    func transformFilters(_ w: UnsafePointer<Float>, _ u: UnsafeMutablePointer<Float>) {
+    /// U [36, O, C] = G g Gᵀ for the filters g = w[o, c] (3×3) numbered o·C + c in `filters`.
+    func transformFilters(_ w: UnsafePointer<Float>, _ u: UnsafeMutablePointer<Float>, _ filters: Range<Int>) {
         let oc = outChannels * channels
-        for f in 0..<oc {
+        for f in filters {
             let g = w + f * 9
             // G g: column b of g becomes column b of a [6, 3] matrix (c0, c1, c2 hold its columns).
             let c0 = filterColumn(g[0], g[3], g[6]), c1 = filterColumn(g[1], g[4], g[7]), c2 = filterColumn(g[2], g[5], g[8])
@@ -330,8 +330,8 @@ extension Winograd {
         return [0.25 * g0, -sixth * (s + g1), -sixth * (s - g1), sixth * (e + o), sixth * (e - o), g2, 0, 0]
     }
 
-    /// gradW [O, C, 3, 3] += Gᵀ Mw G for each of the O·C accumulated [6, 6] tiles.
-    func transformFilterGrad(_ mw: UnsafePointer<Float>, into gw: UnsafeMutablePointer<Float>) {
+    /// gradW [O, C, 3, 3] += Gᵀ Mw G for the accumulated [6, 6] tiles of the filters in `filters`.
+    func transformFilterGrad(_ mw: UnsafePointer<Float>, into gw: UnsafeMutablePointer<Float>, _ filters: Range<Int>) {
         let oc = outChannels * channels
         // Gᵀ (6 → 3) of m[0..<6].
         func gt(_ m: SIMD8<Float>) -> (Float, Float, Float) {
@@ -339,7 +339,7 @@ extension Winograd {
             let sixth: Float = 1.0 / 6
             return (0.25 * m[0] - sixth * s12 + (sixth / 4) * s34, sixth * d12 + (sixth / 2) * d34, sixth * (s34 - s12) + m[5])
         }
-        for f in 0..<oc {
+        for f in filters {
             // Gᵀ down each column j of the [6, 6] tile: rows a of Gᵀ Mw, a [3, 6] matrix.
             var h0 = SIMD8<Float>(), h1 = SIMD8<Float>(), h2 = SIMD8<Float>()
             for j in 0..<6 {
