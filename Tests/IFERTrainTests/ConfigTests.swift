@@ -25,6 +25,25 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(again.tree, c.tree)
     }
 
+    /// Every config the repository ships is a valid run config (strict keys) and model config;
+    /// those with a run section name a stage the trainer knows.
+    func testEveryShippedConfigParses() throws {
+        let dir = TrainFixtures.repo.appendingPathComponent("configs")
+        var seen = 0
+        for sub in try FileManager.default.contentsOfDirectory(atPath: dir.path) {
+            let folder = dir.appendingPathComponent(sub)
+            guard let files = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { continue }
+            for f in files where f.hasSuffix(".yaml") {
+                let path = folder.appendingPathComponent(f).path
+                let c = try RunConfig.load(file: path)
+                XCTAssertNoThrow(try ModelConfig(yaml: c.resolvedYAML), path)
+                XCTAssertTrue(["ifer", "asit", "generator"].contains(c.train.stage), path)
+                seen += 1
+            }
+        }
+        XCTAssertGreaterThanOrEqual(seen, 13)
+    }
+
     func testUnknownKeyNamesPathAndAllowedKeys() {
         XCTAssertThrowsError(try RunConfig.parse(base + "\n  stpes: 3", source: "t.yaml")) { e in
             let s = "\(e)"
