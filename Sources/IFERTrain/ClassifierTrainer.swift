@@ -41,13 +41,14 @@ public final class ClassifierTrainer {
         }
         let local = c.train.batchSize / comm.worldSize
         let seed = UInt64(c.train.seed)
+        let size = model.inputSize        // shards of another resolution are resampled to it
         let aug: Augmentation = c.data.augment
-            ? Augmentation(flip: c.data.flip ? 0.5 : 0, resizedCropScale: c.data.cropScaleMin...1, erasing: c.data.erasing)
-            : .none
+            ? Augmentation(outputSize: size, flip: c.data.flip ? 0.5 : 0, resizedCropScale: c.data.cropScaleMin...1, erasing: c.data.erasing)
+            : Augmentation(outputSize: size)
         trainLoader = try Loader(path: c.data.shards, split: "train", batchSize: local, seed: seed, rank: comm.rank,
                                  worldSize: comm.worldSize, training: true, augmentation: aug, prefetch: c.data.prefetch)
         evalLoader = try Loader(path: c.data.shards, split: c.data.evalSplit, batchSize: local, seed: seed, rank: comm.rank,
-                                worldSize: comm.worldSize, training: false, augmentation: .none, prefetch: 0)
+                                worldSize: comm.worldSize, training: false, augmentation: c.data.evalAugmentation(size: size), prefetch: 0)
         let dataClasses = trainLoader.dataset.classNames.count
         guard dataClasses == model.classes else {
             throw ConfigError.badValue(path: "model.ifer_head.num_classes",

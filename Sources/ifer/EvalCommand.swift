@@ -47,7 +47,7 @@ struct EvalCommand: ParsableCommand {
         let model = trained.model, cfg = trained.config
         let shardDir = shards ?? cfg.data.shards, splitName = split ?? cfg.data.evalSplit
         let loader = try Loader(path: shardDir, split: splitName, batchSize: batch, seed: UInt64(cfg.train.seed), rank: comm.rank,
-                                worldSize: comm.worldSize, training: false, augmentation: Augmentation(outputSize: model.inputSize),
+                                worldSize: comm.worldSize, training: false, augmentation: cfg.data.evalAugmentation(size: model.inputSize),
                                 prefetch: 1)
         defer { loader.stop() }
         let names = loader.dataset.classNames

@@ -11,6 +11,7 @@ public struct RunConfig {
         public var cropScaleMin: Float     // RandomResizedCrop scale lower bound
         public var erasing: Float          // random-erasing probability
         public var evalSplit: String
+        public var evalCrop: Float         // ifer stage: centre crop fraction at evaluation (timm crop_pct; 1 = none)
         public var prefetch: Int
     }
     public struct Train {
@@ -121,7 +122,7 @@ public struct RunConfig {
         data = Data(shards: try d.string("shards", ""), augment: try d.bool("augment", true),
                     flip: try d.bool("flip", true), cropScaleMin: try d.float("crop_scale_min", 0.8),
                     erasing: try d.float("erasing", 0.25), evalSplit: try d.string("eval_split", "test"),
-                    prefetch: try d.int("prefetch", 2))
+                    evalCrop: try d.float("eval_crop", 1), prefetch: try d.int("prefetch", 2))
         try d.finish()
 
         let t = try SectionReader(tree["train"], path: "train")
@@ -180,6 +181,7 @@ public struct RunConfig {
         try need(checkpoint.every > 0, "checkpoint.every", "must be > 0")
         try need(checkpoint.keep > 0, "checkpoint.keep", "must be > 0")
         try need(dist.bucketMB > 0, "dist.bucket_mb", "must be > 0")
+        try need(data.evalCrop > 0 && data.evalCrop <= 1, "data.eval_crop", "must be in (0, 1]")
     }
 
     /// The resolved config text stored in checkpoints and run folders.
@@ -188,4 +190,12 @@ public struct RunConfig {
 
 extension ConfigValue {
     var isEmptyMap: Bool { if case let .map(m) = self { return m.isEmpty }; return false }
+}
+
+extension RunConfig.Data {
+    /// The evaluation transform of the `ifer` stage: the centre `eval_crop` of the image, resampled
+    /// to `size` (timm's Resize(size / crop_pct) + CenterCrop(size) on a pre-resized shard).
+    public func evalAugmentation(size: Int) -> Augmentation {
+        evalCrop < 1 ? Augmentation(outputSize: size, centerCrop: evalCrop) : Augmentation(outputSize: size)
+    }
 }
