@@ -18,7 +18,10 @@ final class OpsConvTests: XCTestCase {
         checkOp("conv2d_rect_kernel") { try conv2d($0[0], $0[1], padding: 1) }
         checkOp("conv2d_patch4") { try conv2d($0[0], $0[1], bias: $0[2], stride: 4) }
         checkOp("conv2d_batch5") { try conv2d($0[0], $0[1], padding: 1) }
-        // Winograd's float32 rounding needs larger finite-difference steps (see below).
+        // Too few tiles to choose Winograd by themselves: forced, so the fixtures check it. Its
+        // float32 rounding needs larger finite-difference steps (see below).
+        Winograd.forced = true
+        defer { Winograd.forced = nil }
         checkOp("conv2d_winograd_pad1", fdStep: 0.1) { try conv2d($0[0], $0[1], bias: $0[2], padding: 1) }
         checkOp("conv2d_winograd_pad0", fdStep: 0.1) { try conv2d($0[0], $0[1]) }
     }
@@ -41,7 +44,8 @@ final class OpsConvTests: XCTestCase {
     /// dX and dW are bitwise equal with one and two threads.
     func testWinogradSameBitsAtOneAndTwoThreads() throws {
         let before = Threads.blas
-        defer { Threads.setBLAS(before) }
+        Winograd.forced = true
+        defer { Threads.setBLAS(before); Winograd.forced = nil }
         var rng = Philox(seed: 5)
         let x = Tensor.randn([3, 32, 21, 19], &rng), wt = Tensor.randn([48, 32, 3, 3], &rng, std: 0.05)
         x.requiresGrad = true; wt.requiresGrad = true
