@@ -8,8 +8,8 @@
 /// Depthwise-like convs (one input channel per group) use direct loops instead, because a GEMM
 /// with an inner dimension of kh·kw wastes most of its time packing.
 ///
-/// 3×3 stride-1 ungrouped convolutions with enough channels take the Winograd F(4×4, 3×3) path
-/// instead (Winograd.swift), about 2x faster on the benchmark convs.
+/// 3×3 stride-1 ungrouped convolutions with enough channels and output tiles take the Winograd
+/// F(4×4, 3×3) path instead (Winograd.swift), about 2x faster on the benchmark convs.
 ///
 /// Speed: the GEMMs run on tiles of ~256 columns whose column buffer stays in L2 (see
 /// ConvShape.forEachTile); 1×1 stride-1 convs read the input in place. On the build machine,
