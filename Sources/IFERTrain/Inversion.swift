@@ -51,14 +51,3 @@ public func rgbImage(_ x: Tensor, index: Int = 0) -> RGBImage {
     }
     return RGBImage(width: s, height: s, pixels: pixels)
 }
-
-/// Two images of one height side by side.
-public func sideBySide(_ a: RGBImage, _ b: RGBImage) -> RGBImage {
-    var pixels = [UInt8](repeating: 0, count: (a.width + b.width) * a.height * 3)
-    for y in 0..<a.height {
-        let row = y * (a.width + b.width) * 3
-        for x in 0..<(a.width * 3) { pixels[row + x] = a.pixels[y * a.width * 3 + x] }
-        for x in 0..<(b.width * 3) { pixels[row + a.width * 3 + x] = b.pixels[y * b.width * 3 + x] }
-    }
-    return RGBImage(width: a.width + b.width, height: a.height, pixels: pixels)
-}

@@ -316,7 +316,7 @@ public final class InversionTrainer {
         if comm.isRoot && !grid.isEmpty {
             let dir = (runDir as NSString).appendingPathComponent("images")
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try writePNG(imageGrid(grid), path: dir + String(format: "/step-%08d.png", step))
+            try writePNG(RGBImage.grid([grid.map(\.0), grid.map(\.1)]), path: dir + String(format: "/step-%08d.png", step))
         }
         var record: [String: Any] = result
         record["split"] = config.data.evalSplit
@@ -340,19 +340,4 @@ public final class InversionTrainer {
                                                        runDir: runDir, keep: config.checkpoint.keep, comm: comm)
         if comm.isRoot { log.info("checkpoint \(path)") }
     }
-}
-
-/// Pairs (source above reconstruction) side by side in one image: two rows of tiles.
-func imageGrid(_ pairs: [(RGBImage, RGBImage)]) -> RGBImage {
-    let s = pairs[0].0.width, cols = pairs.count
-    var pixels = [UInt8](repeating: 0, count: cols * s * 2 * s * 3)
-    for (c, pair) in pairs.enumerated() {
-        for (r, img) in [pair.0, pair.1].enumerated() {
-            for y in 0..<s {
-                let dst = ((r * s + y) * cols * s + c * s) * 3
-                for x in 0..<(s * 3) { pixels[dst + x] = img.pixels[y * s * 3 + x] }
-            }
-        }
-    }
-    return RGBImage(width: cols * s, height: 2 * s, pixels: pixels)
 }

@@ -28,7 +28,7 @@ struct InvertCommand: ParsableCommand {
         let inverter = try TrainedInverter.load(try resolveCheckpoint(checkpoint, comm: SingleProcess()), configFile: config)
         let x = try faceImageTensor(input, side: inverter.inputSize)
         let y = try inverter.invert(x)
-        let image = pair ? sideBySide(rgbImage(x), rgbImage(y)) : rgbImage(y)
+        let image = pair ? RGBImage.grid([[rgbImage(x), rgbImage(y)]]) : rgbImage(y)
         try writePNG(image, path: output)
         print("wrote \(output) (\(image.width)x\(image.height)) from \(input) with \(checkpoint)")
     }
