@@ -37,8 +37,10 @@ let package = Package(
         .target(name: "IFERIO", dependencies: ["CHDF5", "CPNG", "CTurboJPEG"], swiftSettings: fast),
         // Layers: Module protocol with explicit keys, Linear, Conv2d, LayerNorm, attention ...
         .target(name: "IFERLayers", dependencies: ["IFERTensor"], swiftSettings: fast),
-        // Models: StyleGAN2 generator, ASIT encoder, discriminator, IFER head, LPIPS, IR-SE50; configs.
-        .target(name: "IFERModels", dependencies: ["IFERLayers", .product(name: "Yams", package: "Yams")], swiftSettings: fast),
+        // Config reader: the one YAML reader (ConfigValue), strict typed sections with ranges, ConfigError.
+        .target(name: "IFERConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: fast),
+        // Models: StyleGAN2 generator, ASIT encoder, discriminator, IFER head, LPIPS, IR-SE50; model configs.
+        .target(name: "IFERModels", dependencies: ["IFERLayers", "IFERConfig"], swiftSettings: fast),
         // Optimisers and schedules.
         .target(name: "IFEROptim", dependencies: ["IFERTensor"], swiftSettings: fast),
         // Distributed runtime: communicator (MPI / single process), bucketed all-reduce, watchdog.
@@ -48,7 +50,7 @@ let package = Package(
         // Checkpoints: atomic HDF5 training state.
         .target(name: "IFERCheckpoint", dependencies: ["IFERTensor", "IFERIO", "IFERDist"], swiftSettings: fast),
         // Training stages and evaluation.
-        .target(name: "IFERTrain", dependencies: ["IFERIO", "IFERModels", "IFEROptim", "IFERData", "IFERCheckpoint", "IFERDist", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")], swiftSettings: fast),
+        .target(name: "IFERTrain", dependencies: ["IFERIO", "IFERConfig", "IFERModels", "IFEROptim", "IFERData", "IFERCheckpoint", "IFERDist", .product(name: "Logging", package: "swift-log")], swiftSettings: fast),
         // Command line.
         .executableTarget(name: "ifer", dependencies: ["IFERTrain", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
 

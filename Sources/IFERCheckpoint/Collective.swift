@@ -38,20 +38,21 @@ extension CheckpointWriter {
 extension Resume {
     /// Rank 0 resolves `spec` and broadcasts the choice, so every rank loads the same file.
     /// Warnings are returned on rank 0 only (it is the one that logs).
-    public static func resolveCollective(_ spec: String, runDir: String, comm: Communicator) throws -> ResumeDecision {
+    public static func resolveCollective(_ spec: String, runDir: String, comm: Communicator, excluding: [String] = []) throws -> ResumeDecision {
         var decision = ResumeDecision(path: nil, warnings: [])
         var message = ""
         if comm.isRoot {
             do {
-                decision = try resolve(spec, runDir: runDir)
-                message = "ok:" + (decision.path ?? "")
+                decision = try resolve(spec, runDir: runDir, excluding: excluding)
+                message = (decision.foundCheckpoints ? "ok+:" : "ok-:") + (decision.path ?? "")
             } catch { message = "error:\(error)" }
         }
         message = try comm.broadcast(message, root: 0)
-        guard message.hasPrefix("ok:") else {
+        guard message.hasPrefix("ok") else {
             throw CheckpointError(.io, path: spec, "rank 0 could not resolve --resume: \(message.dropFirst(6))")
         }
-        let p = String(message.dropFirst(3))
-        return ResumeDecision(path: p.isEmpty ? nil : p, warnings: comm.isRoot ? decision.warnings : [])
+        let p = String(message.dropFirst(4))
+        return ResumeDecision(path: p.isEmpty ? nil : p, warnings: comm.isRoot ? decision.warnings : [],
+                              foundCheckpoints: message.hasPrefix("ok+"))
     }
 }

@@ -6,6 +6,15 @@ public struct ResumeDecision: Equatable {
     public var path: String?
     /// Problems seen on the way (e.g. a corrupt newest checkpoint that was skipped).
     public var warnings: [String]
+    /// Whether the run folder holds any checkpoint file at all (verifying or not): with none
+    /// that verifies, a run must not start over there (it would overwrite them).
+    public var foundCheckpoints = false
+
+    public init(path: String?, warnings: [String], foundCheckpoints: Bool = false) {
+        self.path = path
+        self.warnings = warnings
+        self.foundCheckpoints = foundCheckpoints
+    }
 }
 
 public enum Resume {
@@ -16,10 +25,16 @@ public enum Resume {
     /// checkpoint leaves higher-numbered files of the abandoned continuation behind. (A crash
     /// between the rename and the `latest` update costs one checkpoint interval, never
     /// correctness.) A path must verify, or this throws; a directory is treated like "auto" on it.
-    public static func resolve(_ spec: String, runDir: String) throws -> ResumeDecision {
+    /// `excluding` lists checkpoints that verified but failed to load (the driver falls back past them).
+    public static func resolve(_ spec: String, runDir: String, excluding: [String] = []) throws -> ResumeDecision {
         switch spec {
-        case "none", "": return ResumeDecision(path: nil, warnings: [])
-        case "auto": return newestValid(in: CheckpointFormat.checkpointsDir(runDir: runDir))
+        case "none", "":
+            let existing = CheckpointFormat.listCheckpoints(in: CheckpointFormat.checkpointsDir(runDir: runDir))
+            if !existing.isEmpty {
+                throw CheckpointError(.io, path: runDir, "--resume none: this run folder already holds \(existing.count) checkpoint(s) (newest \((existing[0].path as NSString).lastPathComponent)); a fresh run there would overwrite them. Use a new --run-dir, or --resume auto to continue")
+            }
+            return ResumeDecision(path: nil, warnings: [])
+        case "auto": return newestValid(in: CheckpointFormat.checkpointsDir(runDir: runDir), excluding: excluding)
         default:
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: spec, isDirectory: &isDir) else {
@@ -40,34 +55,35 @@ public enum Resume {
     }
 
     /// The newest checkpoint in `dir` that verifies; a missing directory means a fresh start.
-    public static func newestValid(in dir: String) -> ResumeDecision {
+    public static func newestValid(in dir: String, excluding: [String] = []) -> ResumeDecision {
         var warnings: [String] = []
         var tried: String?
+        let found = !CheckpointFormat.listCheckpoints(in: dir).isEmpty
         let latestPath = (dir as NSString).appendingPathComponent(CheckpointFormat.latestFile)
         if let data = FileManager.default.contents(atPath: latestPath) {
             let name = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if CheckpointFormat.step(ofFileName: name) == nil {
                 warnings.append("\(latestPath) does not name a checkpoint file ('\(name)'); scanning the directory")
-            } else {
+            } else if !excluding.contains((dir as NSString).appendingPathComponent(name)) {
                 let p = (dir as NSString).appendingPathComponent(name)
                 tried = p
                 do {
                     try validate(p)
-                    return ResumeDecision(path: p, warnings: warnings)
+                    return ResumeDecision(path: p, warnings: warnings, foundCheckpoints: found)
                 } catch {
                     warnings.append("skipping \(error) (named by \(latestPath))")
                 }
             }
         }
-        for c in CheckpointFormat.listCheckpoints(in: dir) where c.path != tried {
+        for c in CheckpointFormat.listCheckpoints(in: dir) where c.path != tried && !excluding.contains(c.path) {
             do {
                 try validate(c.path)
-                return ResumeDecision(path: c.path, warnings: warnings)
+                return ResumeDecision(path: c.path, warnings: warnings, foundCheckpoints: found)
             } catch {
                 warnings.append("skipping \(error)")
             }
         }
-        return ResumeDecision(path: nil, warnings: warnings)
+        return ResumeDecision(path: nil, warnings: warnings, foundCheckpoints: found)
     }
 
     /// Sidecar hash, then HDF5 open and header checks. Per-dataset checksums are checked at load.

@@ -26,14 +26,14 @@ extension Module {
 
     /// Every parameter below this module with its dotted key, in registration order
     /// (own parameters first, then children in order) — the PyTorch state_dict order.
-    public func namedParameters(prefix: String = "") -> [(String, Tensor)] {
-        var out = parameters.map { (prefix + $0.0, $0.1) }
+    public func namedParameters(prefix: String = "") -> [NamedTensor] {
+        var out = parameters.map { (key: prefix + $0.0, tensor: $0.1) }
         for (k, c) in children { out += c.namedParameters(prefix: prefix + k + ".") }
         return out
     }
 
-    public func namedBuffers(prefix: String = "") -> [(String, Tensor)] {
-        var out = buffers.map { (prefix + $0.0, $0.1) }
+    public func namedBuffers(prefix: String = "") -> [NamedTensor] {
+        var out = buffers.map { (key: prefix + $0.0, tensor: $0.1) }
         for (k, c) in children { out += c.namedBuffers(prefix: prefix + k + ".") }
         return out
     }

@@ -5,9 +5,8 @@ import IFERIO
 /// over every rank (each rank evaluates its share; padding rows are masked out).
 public func evaluateClassifier(_ model: ImageClassifier, loader: Loader, comm: Communicator) throws -> ConfusionMatrix {
     var cm = ConfusionMatrix(classes: model.classes)
-    try loader.restore([0, 0])
     var none: [Philox] = []
-    while let b = try loader.next() {
+    try loader.forEachBatchOfEpoch { b in
         let logits = try Autograd.noGrad { try model.logits(b.images, training: false, rngs: &none) }
         cm.add(logits: logits, labels: b.labels, mask: b.mask)
     }
@@ -46,7 +45,7 @@ public struct TrainedClassifier {
     public static func load(_ path: String) throws -> TrainedClassifier {
         let r = try CheckpointReader(path: path)
         defer { r.close() }
-        try r.checkCompatible(stage: "ifer")
+        try r.checkCompatible(stage: ClassifierStage.name)
         let config = try RunConfig.parse(r.header.config, source: path + " (config attribute)")
         let model = try makeClassifier(config)
         try r.loadInto(params: model.namedParameters().map { (key: $0.0, tensor: $0.1) },

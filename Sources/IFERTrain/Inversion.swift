@@ -14,7 +14,7 @@ public struct TrainedInverter {
     public static func load(_ path: String, configFile: String? = nil) throws -> TrainedInverter {
         let r = try CheckpointReader(path: path)
         defer { r.close() }
-        try r.checkCompatible(stage: "asit")
+        try r.checkCompatible(stage: InversionStage.name)
         let mc: ModelConfig
         if let configFile {
             mc = try ModelConfig(file: configFile)

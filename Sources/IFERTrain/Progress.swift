@@ -82,6 +82,25 @@ public final class Progress {
         h.write("\n".data(using: .utf8)!)
     }
 
+    /// Drops every metrics.jsonl record after `step` (a resumed run continues the history from
+    /// its checkpoint's step instead of appending a second one). Atomic: a temporary file renamed
+    /// over the old one.
+    public static func truncateMetrics(runDir: String, afterStep step: Int) throws {
+        let path = (runDir as NSString).appendingPathComponent("metrics.jsonl")
+        guard let data = FileManager.default.contents(atPath: path) else { return }
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
+        let kept = lines.filter { line in
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let s = obj["step"] as? Int else { return false }   // a torn last line is dropped too
+            return s <= step
+        }
+        guard kept.count != lines.count else { return }
+        let text = kept.map { $0 + "\n" }.joined()
+        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw ConfigError.badValue(path: "--run-dir", detail: "cannot rewrite \(path): \(error.localizedDescription)")
+        }
+    }
+
     static func clock(_ s: Double) -> String {
         let t = Int(s.rounded())
         return String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60)

@@ -36,33 +36,21 @@ struct TrainCommand: ParsableCommand {
                 try cfg.resolvedYAML.write(toFile: runDir + "/config.yaml", atomically: true, encoding: .utf8)
             }
             try comm.barrier()
-            switch cfg.train.stage {
-            case "ifer":
-                let model = try makeClassifier(cfg)
-                let trainer = try ClassifierTrainer(config: cfg, comm: comm, runDir: runDir, model: model, log: log)
-                let start = try trainer.prepare(resume: resume)
-                if comm.isRoot {
-                    log.info("ifer stage: \(comm.worldSize) rank(s) x \(threads) BLAS thread(s), global batch \(cfg.train.batchSize), \(model.parameterCount) parameters; \(start)")
-                }
-                let cm = try trainer.run()
-                if comm.isRoot, let cm {
-                    print(String(format: "final top-1 accuracy: %.2f%% (%d %@ images); run folder: %@",
-                                 cm.accuracy * 100, cm.total, cfg.data.evalSplit, runDir))
-                }
-            case "asit":
-                let trainer = try InversionTrainer(config: cfg, comm: comm, runDir: runDir, log: log)
-                let start = try trainer.prepare(resume: resume)
-                if comm.isRoot {
-                    log.info("asit stage: \(comm.worldSize) rank(s) x \(threads) BLAS thread(s), global batch \(cfg.train.batchSize), encoder \(trainer.encoderParameterCount) / discriminator \(trainer.discriminatorParameterCount) trainable parameters; \(start)")
-                }
-                let r = try trainer.run()
-                if comm.isRoot {
-                    print(String(format: "final validation loss: %.4f (l2 %.4f, %d %@ images); run folder: %@",
-                                 r["val_loss"] ?? .nan, r["l2"] ?? .nan, Int(r["images"] ?? 0), cfg.data.evalSplit, runDir))
-                }
-            default:
-                throw ConfigError.badValue(path: "train.stage", detail: "stage '\(cfg.train.stage)' cannot be trained yet; this build trains the 'ifer' and 'asit' stages")
+            if comm.isRoot, let restarts = ProcessInfo.processInfo.environment["SLURM_RESTART_COUNT"] {
+                log.info("slurm restart count: \(restarts)")
             }
+            let driver = try StageDriver(config: cfg, comm: comm, runDir: runDir, log: log, preemption: Preemption())
+            let start = try driver.start(resume: resume)
+            if comm.isRoot {
+                log.info("\(cfg.train.stage) stage: \(comm.worldSize) rank(s) x \(threads) BLAS thread(s), global batch \(cfg.train.batchSize), \(driver.stage.summary); \(start)")
+            }
+            let result: Evaluation
+            do { result = try driver.run() } catch let TrainingError.preempted(step, checkpoint) {
+                if comm.isRoot { log.info("preempted at step \(step): checkpoint \(checkpoint) written; exiting with \(Preemption.exitCode) for requeue (resume with --resume auto)") }
+                finalizeCommunicator()
+                Foundation.exit(Preemption.exitCode)
+            }
+            if comm.isRoot { print("final \(result.headline); run folder: \(runDir)") }
         } catch {
             if comm.worldSize == 1 { throw error }
             comm.abort("[rank \(comm.rank)] error: \(error)", code: 1)

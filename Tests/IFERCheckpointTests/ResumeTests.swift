@@ -18,7 +18,9 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(d.path, dir + "/ckpt-00000200.h5")
         XCTAssertEqual(d.warnings.count, 1)
         XCTAssertTrue(d.warnings[0].contains(newest), d.warnings[0])
-        XCTAssertEqual(try Resume.resolve("none", runDir: run).path, nil)
+        // A fresh start into a folder with checkpoints would overwrite them: refused, naming the newest.
+        XCTAssertThrowsError(try Resume.resolve("none", runDir: run)) { e in XCTAssertTrue("\(e)".contains("ckpt-00000300.h5"), "\(e)") }
+        XCTAssertEqual(try Resume.resolve("none", runDir: run + "/fresh").path, nil)
         // An explicit path must verify; a directory behaves like auto.
         XCTAssertThrowsError(try Resume.resolve(newest, runDir: run)) { e in XCTAssertTrue("\(e)".contains(newest)) }
         XCTAssertEqual(try Resume.resolve(dir + "/ckpt-00000100.h5", runDir: "/elsewhere").path, dir + "/ckpt-00000100.h5")

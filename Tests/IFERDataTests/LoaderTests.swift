@@ -57,10 +57,11 @@ final class LoaderTests: XCTestCase {
         let one = try loader(batch: 8, rank: 0, world: 1, training: true, aug: aug)
         let r0 = try loader(batch: 4, rank: 0, world: 2, training: true, aug: aug)
         let r1 = try loader(batch: 4, rank: 1, world: 2, training: true, aug: aug)
+        XCTAssertEqual(one.stepsPerEpoch, 4)
         for epoch in 0..<2 {
             var steps = 0
-            while let a = try one.next() {
-                let b0 = try XCTUnwrap(r0.next()), b1 = try XCTUnwrap(r1.next())
+            for _ in 0..<one.stepsPerEpoch {
+                let a = try one.next(), b0 = try r0.next(), b1 = try r1.next()
                 XCTAssertEqual(a.indices, zip(b0.indices, b1.indices).flatMap { [$0, $1] })
                 XCTAssertEqual(a.labels, zip(b0.labels, b1.labels).flatMap { [$0, $1] })
                 XCTAssertEqual(a.epoch, epoch); XCTAssertEqual(b1.step, steps)
@@ -69,9 +70,11 @@ final class LoaderTests: XCTestCase {
                 for (k, v) in ra { XCTAssertEqual(v, rb[k], "sample \(k) augmented differently") }
                 steps += 1
             }
-            XCTAssertNil(try r0.next()); XCTAssertNil(try r1.next())
             XCTAssertEqual(steps, 4)
         }
+        // The loader owns the epoch boundary: the next batch is step 0 of epoch 2.
+        let next = try one.next()
+        XCTAssertEqual(next.epoch, 2); XCTAssertEqual(next.step, 0)
     }
 
     func testEvaluationPadsAndMasksAndVisitsEverySampleOnce() throws {
@@ -80,7 +83,7 @@ final class LoaderTests: XCTestCase {
             let l = try loader(batch: 4, rank: rank, world: 2, training: false, aug: .none)
             XCTAssertEqual(l.stepsPerEpoch, 5)
             var n = 0
-            while let b = try l.next() {
+            try l.forEachBatchOfEpoch { b in
                 XCTAssertEqual(b.indices.count, 4)
                 seen += zip(b.indices, b.mask).filter { $0.1 }.map { $0.0 }
                 if n < 4 { XCTAssertTrue(b.mask.allSatisfy { $0 }) }
@@ -135,7 +138,7 @@ final class LoaderTests: XCTestCase {
         var expected: [Batch] = []
         var consumed = 0
         while expected.count < 6 {
-            guard let b = try a.next() else { continue }
+            let b = try a.next()
             consumed += 1
             if consumed == 6 { cursor = a.cursor; continue }
             if consumed > 6 { expected.append(b) }
@@ -146,7 +149,7 @@ final class LoaderTests: XCTestCase {
             _ = try b.next()  // wherever it was, restore moves it
             try b.restore(cursor)
             var got: [Batch] = []
-            while got.count < 6 { if let x = try b.next() { got.append(x) } }
+            while got.count < 6 { got.append(try b.next()) }
             for (x, y) in zip(got, expected) {
                 XCTAssertEqual(x.indices, y.indices)
                 XCTAssertEqual(x.epoch, y.epoch); XCTAssertEqual(x.step, y.step)
@@ -156,7 +159,7 @@ final class LoaderTests: XCTestCase {
         // Another world size resumes at the same global position.
         let single = try loader(batch: 8, rank: 0, world: 1, training: true, aug: aug, prefetch: 0)
         try single.restore(cursor)
-        let s = try XCTUnwrap(single.next())
+        let s = try single.next()
         XCTAssertEqual(stride(from: 1, to: 8, by: 2).map { s.indices[$0] }, expected[0].indices)
         XCTAssertThrowsError(try single.restore([1]))
     }
@@ -166,10 +169,10 @@ final class LoaderTests: XCTestCase {
         let q = try loader(batch: 3, rank: 0, world: 1, training: true, aug: .classification, prefetch: 0)
         for _ in 0..<30 {
             let x = try p.next(), y = try q.next()
-            XCTAssertEqual(x?.indices, y?.indices)
-            XCTAssertEqual(x?.images.array, y?.images.array)
+            XCTAssertEqual(x.indices, y.indices)
+            XCTAssertEqual(x.images.array, y.images.array)
         }
         p.stop()
-        XCTAssertNotNil(try p.next() ?? p.next())  // keeps working synchronously after stop
+        XCTAssertEqual(try p.next().indices, try q.next().indices)  // keeps working synchronously after stop
     }
 }

@@ -433,7 +433,7 @@ final class EncoderTests: XCTestCase {
                 let path = dir.appendingPathComponent(f).path
                 let model = try ModelConfig(file: path)
                 guard model.present.contains("encoder") else { continue }
-                let e = try EncoderConfig(model.encoder)
+                let e = model.encoder
                 if f.hasPrefix("asit") { try e.validate(against: model.generator) }
                 if f.hasPrefix("ifer") { try IferClassifier.validate(encoder: e, head: model.iferHead) }
                 if size == "paper" { XCTAssertEqual(e, EncoderConfig(), "\(f): the paper encoder is GC ViT-B") }

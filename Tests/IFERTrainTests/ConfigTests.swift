@@ -5,7 +5,7 @@ final class ConfigTests: XCTestCase {
     let base = """
     model:
       ifer_head:
-        classes: 7
+        num_classes: 7
     data:
       shards: runs/data
     train:

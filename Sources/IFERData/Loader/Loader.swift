@@ -3,8 +3,9 @@ import IFERTensor
 
 /// The deterministic data-parallel loader (DESIGN section 7).
 ///
-/// `next()` returns this rank's batches of the current epoch in order and nil once the epoch is
-/// over (the cursor then points at step 0 of the next epoch). A background thread prepares the
+/// `next()` returns this rank's next training batch, moving on to the next epoch (a new
+/// permutation) by itself; `forEachBatchOfEpoch` walks one whole pass from the start, for
+/// evaluation. A background thread prepares the
 /// next `prefetch` batches (read, augment, normalise) while the caller trains. The cursor is
 /// (epoch, samples consumed globally): restoring it replays exactly the batches a run that was
 /// never stopped would have seen; with another world size the same global position is re-split.
@@ -69,15 +70,22 @@ public final class Loader {
         prefetcher?.restart(epoch: e, step: s)
     }
 
-    /// The next batch of this epoch, or nil at its end (the next call starts the next epoch).
-    public func next() throws -> Batch? {
-        if step >= stepsPerEpoch {
-            epoch += 1; step = 0
-            return nil
+    /// The next batch; at the end of an epoch the next epoch begins (the loader owns the boundary).
+    public func next() throws -> Batch {
+        guard stepsPerEpoch > 0 else {
+            throw DataError.badArgument("split '\(dataset.split)' has \(dataset.count) samples, fewer than one global batch of \(sampler.globalBatch)")
         }
+        if step >= stepsPerEpoch { epoch += 1; step = 0 }
         let result = prefetcher?.take(epoch: epoch, step: step) ?? Result { try source.make(epoch: epoch, step: step) }
         step += 1
         return try result.get()
+    }
+
+    /// Every batch of one pass over the split, from its start (evaluation: in order, the last
+    /// batch padded and masked).
+    public func forEachBatchOfEpoch(_ body: (Batch) throws -> Void) throws {
+        try restore([0, 0])
+        for _ in 0..<stepsPerEpoch { try body(try next()) }
     }
 
     /// Stops the prefetch thread; later batches load synchronously.

@@ -40,7 +40,7 @@ public final class ASIT: Module {
 
     /// Builds every network of a `model:` config (encoder, generator, discriminator sections).
     public convenience init(_ config: ModelConfig) throws {
-        try self.init(encoder: EncoderConfig(config.encoder), generator: config.generator,
+        try self.init(encoder: config.encoder, generator: config.generator,
                       discriminator: config.discriminator)
     }
 

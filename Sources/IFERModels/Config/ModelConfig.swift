@@ -12,8 +12,7 @@ public struct ModelConfig {
     public var generator: GeneratorConfig
     public var discriminator: DiscriminatorConfig
     public var iferHead: IferHeadConfig
-    /// The raw `model.encoder` mapping; the encoder's config type decodes it strictly.
-    public var encoder: ConfigSection
+    public var encoder: EncoderConfig
     /// Which subsections the file names (a generator-stage config has no ifer_head, ...).
     public var present: Set<String>
 
@@ -31,10 +30,11 @@ public struct ModelConfig {
         generator = try GeneratorConfig(s.section("generator"))
         discriminator = try DiscriminatorConfig(s.section("discriminator"), imageSize: generator.size)
         iferHead = try IferHeadConfig(s.section("ifer_head"), generator: generator)
-        encoder = try s.section("encoder")
-        present = Set(s.values.keys)
+        encoder = try EncoderConfig(s.section("encoder"))
+        present = Set(s.keys)
     }
 
+    /// The `model:` section of a config file or text, read by the one config reader.
     public init(file: String) throws {
         try self.init(root: ConfigSection(contentsOf: file))
     }

@@ -37,7 +37,7 @@ public enum ModelInventory {
         var out: [NetworkSummary] = []
         func wants(_ k: String) -> Bool { all || config.present.contains(k) }
         if wants("encoder") {
-            let e = try ASITEncoder(EncoderConfig(config.encoder))
+            let e = try ASITEncoder(config.encoder)
             out.append(NetworkSummary(name: "encoder", prefix: "encoder.", module: e, macs: e.macs))
         }
         if wants("generator") {

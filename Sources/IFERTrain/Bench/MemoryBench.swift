@@ -10,7 +10,7 @@ public enum MemoryBench {
         model.resetAll(seed: 0)
         let params = model.namedParameters()
         let flat = FlatBuffer(params.map(\.1), withGradients: true)
-        let size = try EncoderConfig(mc.encoder).imageSize
+        let size = mc.encoder.imageSize
         var rng = Philox(seed: 3)
         let x = Tensor(zeros: [batch, 3, size, size])
         x.fillUniform(&rng, low: -1, high: 1)

@@ -23,7 +23,7 @@ public enum StepBench {
         let flat = FlatBuffer(params.map(\.1), withGradients: true)
         let opt = try Adam.adamW(flat, weightDecay: 0)
         var rng = Philox(seed: 7)
-        let size = try EncoderConfig(mc.encoder).imageSize
+        let size = mc.encoder.imageSize
         let x = Tensor(zeros: [batch, 3, size, size])
         x.fillUniform(&rng, low: -1, high: 1)
         let ones = Tensor(filled: 1, shape: [batch, 1])

@@ -25,6 +25,8 @@ public struct RunConfig {
         public var initEncoder: String     // ASIT checkpoint to initialise `encoder.*` from ("" = none)
         public var generator: String       // asit stage: checkpoint holding decoder.* (+ latent_avg) ("" = random, warned)
         public var latentAvgSamples: Int   // asit stage: mapping samples for latent_avg when the generator has none
+        public var onNonFinite: StepGuard.Policy   // stop | skip: what a non-finite gradient does (StepGuard)
+        public var maxSkippedSteps: Int    // skip policy: this many skipped steps in a row stop the run
     }
     public struct Optim {
         public var name: String
@@ -75,6 +77,7 @@ public struct RunConfig {
         public var bar: String
     }
 
+    public var model: ModelConfig
     public var data: Data
     public var train: Train
     public var optim: Optim
@@ -82,7 +85,7 @@ public struct RunConfig {
     public var dist: Dist
     public var checkpoint: Checkpoint
     public var log: Log
-    /// The resolved tree (file + overrides); `model` is decoded by IFERModels from it.
+    /// The resolved tree (file + overrides), exactly what `resolvedYAML` writes.
     public var tree: ConfigValue
     public var source: String
 
@@ -90,18 +93,15 @@ public struct RunConfig {
 
     /// Loads `file`, applies `overrides` ("a.b=value"), and validates every section.
     public static func load(file: String, overrides: [String] = []) throws -> RunConfig {
-        let text: String
-        do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
-            throw ConfigError.syntax(file: file, detail: "cannot read: \(error.localizedDescription)")
-        }
-        return try parse(text, source: file, overrides: overrides)
+        try parse(try ConfigValue.read(file: file), source: file, overrides: overrides)
     }
 
     public static func parse(_ text: String, source: String, overrides: [String] = []) throws -> RunConfig {
         var tree = try ConfigValue.parse(text, source: source)
         for o in overrides {
             guard let eq = o.firstIndex(of: "="), eq != o.startIndex else { throw ConfigError.badOverride(o) }
-            let path = o[..<eq].split(separator: ".").map(String.init)
+            let path = o[..<eq].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard !path.contains(where: \.isEmpty) else { throw ConfigError.badOverride(o) }
             let value = try ConfigValue.parse(String(o[o.index(after: eq)...]), source: "--set \(o)")
             guard let top = path.first, sections.contains(top) else {
                 throw ConfigError.unknownKey(path: String(o[..<eq]), allowed: sections)
@@ -111,85 +111,73 @@ public struct RunConfig {
         return try RunConfig(tree: tree, source: source)
     }
 
+    /// Every key, its default and its range, in one place: a value outside its range is refused
+    /// before anything runs, naming its key path.
     init(tree: ConfigValue, source: String) throws {
         self.tree = tree
         self.source = source
-        let top = try SectionReader(tree, path: "")
-        for s in RunConfig.sections { _ = top.raw(s) }
-        try top.finish()
+        let top = try ConfigSection(tree, path: "")
+        try top.expectKeys(RunConfig.sections)
+        model = try ModelConfig(root: top)
+        let any = Int.max, anyF = Float.greatestFiniteMagnitude
+        let unit: ClosedRange<Float> = 0...1
 
-        let d = try SectionReader(tree["data"], path: "data")
-        data = Data(shards: try d.string("shards", ""), augment: try d.bool("augment", true),
-                    flip: try d.bool("flip", true), cropScaleMin: try d.float("crop_scale_min", 0.8),
-                    erasing: try d.float("erasing", 0.25), evalSplit: try d.string("eval_split", "test"),
-                    evalCrop: try d.float("eval_crop", 1), prefetch: try d.int("prefetch", 2))
+        let d = try top.section("data")
+        data = Data(shards: try d.string("shards", default: ""), augment: try d.bool("augment", default: true),
+                    flip: try d.bool("flip", default: true), cropScaleMin: try d.float("crop_scale_min", default: 0.8, in: 0.01...1),
+                    erasing: try d.float("erasing", default: 0.25, in: unit), evalSplit: try d.string("eval_split", default: "test"),
+                    evalCrop: try d.float("eval_crop", default: 1, in: 0.01...1), prefetch: try d.int("prefetch", default: 2, in: 0...64))
         try d.finish()
 
-        let t = try SectionReader(tree["train"], path: "train")
-        train = Train(stage: try t.choice("stage", "ifer", ["ifer", "asit", "generator"]),
-                      steps: try t.int("steps", 1000), batchSize: try t.int("batch_size", 32),
-                      microBatches: try t.int("micro_batches", 1), seed: try t.int("seed", 0),
-                      stopAfter: try t.int("stop_after", 0), evalEvery: try t.int("eval_every", 0),
-                      initEncoder: try t.string("init_encoder", ""), generator: try t.string("generator", ""),
-                      latentAvgSamples: try t.int("latent_avg_samples", 10_000))
+        let t = try top.section("train")
+        train = Train(stage: try t.choice("stage", StageTable.names + ["generator"], default: "ifer"),
+                      steps: try t.int("steps", default: 1000, in: 1...any), batchSize: try t.int("batch_size", default: 32, in: 1...any),
+                      microBatches: try t.int("micro_batches", default: 1, in: 1...any), seed: try t.int("seed", default: 0, in: 0...any),
+                      stopAfter: try t.int("stop_after", default: 0, in: 0...any), evalEvery: try t.int("eval_every", default: 0, in: 0...any),
+                      initEncoder: try t.string("init_encoder", default: ""), generator: try t.string("generator", default: ""),
+                      latentAvgSamples: try t.int("latent_avg_samples", default: 10_000, in: 1...10_000_000),
+                      onNonFinite: StepGuard.Policy(rawValue: try t.choice("on_nonfinite", StepGuard.Policy.allCases.map(\.rawValue), default: "stop")) ?? .stop,
+                      maxSkippedSteps: try t.int("max_skipped_steps", default: 10, in: 0...any))
         try t.finish()
 
-        let o = try SectionReader(tree["optim"], path: "optim")
-        optim = Optim(name: try o.choice("name", "adamw", ["adamw", "adam", "sgd", "ranger"]),
-                      lr: try o.float("lr", 1e-3), weightDecay: try o.float("weight_decay", 0.05),
-                      betas: try o.floats("betas", [0.9, 0.999]), eps: try o.float("eps", 1e-8),
-                      momentum: try o.float("momentum", 0.9), nesterov: try o.bool("nesterov", false),
-                      schedule: try o.choice("schedule", "cosine", ["cosine", "step", "constant"]),
-                      warmupSteps: try o.int("warmup_steps", 0), warmupLR: try o.float("warmup_lr", 1e-6),
-                      minLR: try o.float("min_lr", 1e-6), milestones: try o.ints("milestones", []),
-                      gamma: try o.float("gamma", 0.1), clipGrad: try o.float("clip_grad", 0))
+        let o = try top.section("optim")
+        optim = Optim(name: try o.choice("name", ["adamw", "adam", "sgd", "ranger"], default: "adamw"),
+                      lr: try o.float("lr", default: 1e-3, in: 0...anyF), weightDecay: try o.float("weight_decay", default: 0.05, in: 0...anyF),
+                      betas: try o.floatList("betas", default: [0.9, 0.999], in: 0...0.999_999), eps: try o.float("eps", default: 1e-8, in: 0...anyF),
+                      momentum: try o.float("momentum", default: 0.9, in: unit), nesterov: try o.bool("nesterov", default: false),
+                      schedule: try o.choice("schedule", ["cosine", "step", "constant"], default: "cosine"),
+                      warmupSteps: try o.int("warmup_steps", default: 0, in: 0...any), warmupLR: try o.float("warmup_lr", default: 1e-6, in: 0...anyF),
+                      minLR: try o.float("min_lr", default: 1e-6, in: 0...anyF), milestones: try o.intList("milestones", default: [], in: 0...any),
+                      gamma: try o.float("gamma", default: 0.1, in: 0...anyF), clipGrad: try o.float("clip_grad", default: 0, in: 0...anyF))
+        try o.require(optim.betas.count == 2, "betas", "needs two values")
         try o.finish()
 
-        let l = try SectionReader(tree["loss"], path: "loss")
-        loss = Loss(labelSmoothing: try l.float("label_smoothing", 0.1), mixupAlpha: try l.float("mixup_alpha", 0),
-                    cutmixAlpha: try l.float("cutmix_alpha", 0), mixupProb: try l.float("mixup_prob", 1),
-                    switchProb: try l.float("switch_prob", 0.5), l2: try l.float("l2", 1), lpips: try l.float("lpips", 0.8),
-                    id: try l.float("id", 0.1), dist: try l.float("dist", 0.01), adv: try l.float("adv", 1e-4),
-                    lpipsWeights: try l.string("lpips_weights", ""), idWeights: try l.string("id_weights", ""))
+        let l = try top.section("loss")
+        loss = Loss(labelSmoothing: try l.float("label_smoothing", default: 0.1, in: unit), mixupAlpha: try l.float("mixup_alpha", default: 0, in: 0...anyF),
+                    cutmixAlpha: try l.float("cutmix_alpha", default: 0, in: 0...anyF), mixupProb: try l.float("mixup_prob", default: 1, in: unit),
+                    switchProb: try l.float("switch_prob", default: 0.5, in: unit), l2: try l.float("l2", default: 1, in: 0...anyF),
+                    lpips: try l.float("lpips", default: 0.8, in: 0...anyF), id: try l.float("id", default: 0.1, in: 0...anyF),
+                    dist: try l.float("dist", default: 0.01, in: 0...anyF), adv: try l.float("adv", default: 1e-4, in: 0...anyF),
+                    lpipsWeights: try l.string("lpips_weights", default: ""), idWeights: try l.string("id_weights", default: ""))
         try l.finish()
 
-        let ds = try SectionReader(tree["dist"], path: "dist")
-        dist = Dist(bucketMB: try ds.float("bucket_mb", 1), replicaCheckEvery: try ds.int("replica_check_every", 100),
-                    timeoutSeconds: try ds.float("timeout_s", 300), allreduce: try ds.bool("allreduce", true))
+        let ds = try top.section("dist")
+        dist = Dist(bucketMB: try ds.float("bucket_mb", default: 1, in: 0.001...4096),
+                    replicaCheckEvery: try ds.int("replica_check_every", default: 100, in: 0...any),
+                    timeoutSeconds: try ds.float("timeout_s", default: 300, in: 0...anyF), allreduce: try ds.bool("allreduce", default: true))
         try ds.finish()
 
-        let c = try SectionReader(tree["checkpoint"], path: "checkpoint")
-        checkpoint = Checkpoint(every: try c.int("every", 500), keep: try c.int("keep", 3))
+        let c = try top.section("checkpoint")
+        checkpoint = Checkpoint(every: try c.int("every", default: 500, in: 1...any), keep: try c.int("keep", default: 3, in: 1...any))
         try c.finish()
 
-        let lg = try SectionReader(tree["log"], path: "log")
-        log = Log(every: try lg.int("every", 10), bar: try lg.choice("bar", "auto", ["auto", "on", "off"]))
+        let lg = try top.section("log")
+        log = Log(every: try lg.int("every", default: 10, in: 1...any), bar: try lg.choice("bar", ["auto", "on", "off"], default: "auto"))
         try lg.finish()
-
-        try validate()
-    }
-
-    func validate() throws {
-        func need(_ ok: Bool, _ path: String, _ detail: String) throws {
-            if !ok { throw ConfigError.badValue(path: path, detail: detail) }
-        }
-        try need(train.steps > 0, "train.steps", "must be > 0")
-        try need(train.batchSize > 0, "train.batch_size", "must be > 0")
-        try need(train.microBatches > 0, "train.micro_batches", "must be > 0")
-        try need(train.stopAfter >= 0, "train.stop_after", "must be >= 0")
-        try need(optim.betas.count == 2, "optim.betas", "needs two values")
-        try need(checkpoint.every > 0, "checkpoint.every", "must be > 0")
-        try need(checkpoint.keep > 0, "checkpoint.keep", "must be > 0")
-        try need(dist.bucketMB > 0, "dist.bucket_mb", "must be > 0")
-        try need(data.evalCrop > 0 && data.evalCrop <= 1, "data.eval_crop", "must be in (0, 1]")
     }
 
     /// The resolved config text stored in checkpoints and run folders.
     public var resolvedYAML: String { tree.yaml() + "\n" }
-}
-
-extension ConfigValue {
-    var isEmptyMap: Bool { if case let .map(m) = self { return m.isEmpty }; return false }
 }
 
 extension RunConfig.Data {

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// A parsed YAML config as a plain ordered tree, so `--set a.b.c=value` overrides and strict
@@ -16,7 +17,8 @@ public indirect enum ConfigValue: Equatable {
         }
     }
 
-    /// Parses YAML text; `source` names the file in errors.
+    /// Parses YAML text; `source` names the file in errors. This is the one YAML reader of the
+    /// project: run configs, model configs and `--set` values all come through here.
     public static func parse(_ text: String, source: String) throws -> ConfigValue {
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch {
@@ -24,6 +26,13 @@ public indirect enum ConfigValue: Equatable {
         }
         guard let node else { return .map([]) }
         return try from(node, path: "", source: source)
+    }
+
+    /// The text of a config file, with a clear error naming it when it cannot be read.
+    public static func read(file: String) throws -> String {
+        do { return try String(contentsOfFile: file, encoding: .utf8) } catch {
+            throw ConfigError.syntax(file: file, detail: "cannot read: \(error.localizedDescription)")
+        }
     }
 
     static func from(_ node: Node, path: String, source: String) throws -> ConfigValue {
@@ -34,12 +43,18 @@ public indirect enum ConfigValue: Equatable {
             var out: [(String, ConfigValue)] = []
             for (k, v) in m {
                 guard let key = k.string else { throw ConfigError.syntax(file: source, detail: "non-string key under '\(path)'") }
-                out.append((key, try from(v, path: path.isEmpty ? key : path + "." + key, source: source)))
+                let full = path.isEmpty ? key : path + "." + key
+                if out.contains(where: { $0.0 == key }) {
+                    throw ConfigError.syntax(file: source, detail: "duplicate key '\(full)'")
+                }
+                out.append((key, try from(v, path: full, source: source)))
             }
             return .map(out)
 
         }
     }
+
+    public var isEmptyMap: Bool { if case let .map(m) = self { return m.isEmpty }; return false }
 
     public subscript(key: String) -> ConfigValue? {
         if case let .map(m) = self { return m.first { $0.0 == key }?.1 }
@@ -82,21 +97,3 @@ public indirect enum ConfigValue: Equatable {
     }
 }
 
-public enum ConfigError: Error, CustomStringConvertible {
-    case syntax(file: String, detail: String)
-    case unknownKey(path: String, allowed: [String])
-    case badType(path: String, expected: String, found: String)
-    case badValue(path: String, detail: String)
-    case badOverride(String)
-
-    public var description: String {
-        switch self {
-        case let .syntax(file, detail): return "config \(file): \(detail)"
-        case let .unknownKey(path, allowed):
-            return "config: unknown key '\(path)'; allowed keys here: \(allowed.joined(separator: ", "))"
-        case let .badType(path, expected, found): return "config: '\(path)' must be \(expected), found '\(found)'"
-        case let .badValue(path, detail): return "config: '\(path)': \(detail)"
-        case let .badOverride(s): return "config: bad --set '\(s)': expected key.path=value"
-        }
-    }
-}
