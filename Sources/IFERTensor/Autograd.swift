@@ -179,6 +179,7 @@ extension Autograd {
             onPath[i] = true
         }
 
+        let wanted = Set(inputs.map { ObjectIdentifier($0) })
         func walk() throws -> [Tensor] {
             var grads: [ObjectIdentifier: Tensor] = [:]
             func accumulate(_ t: Tensor, _ g: Tensor) throws {
@@ -190,7 +191,10 @@ extension Autograd {
             }
             for i in stride(from: tape.count - 1, through: 0, by: -1) where onPath[i] {
                 let node = tape[i]
-                guard let g = grads[ObjectIdentifier(node.output)] else { continue }
+                let key = ObjectIdentifier(node.output)
+                guard let g = grads[key] else { continue }
+                // Complete here (nodes run in reverse tape order): drop it once used unless asked for.
+                if !wanted.contains(key) { grads[key] = nil }
                 guard let vjp = node.vjp else {
                     throw TensorError.badArgument(op: op, detail: "op \(node.op) (output \(node.output.shape)) has no differentiable backward")
                 }

@@ -105,6 +105,17 @@ final class SecondOrderTests: XCTestCase {
         XCTAssertThrowsError(try Autograd.grad(of: [gelu(x)], wrt: [x])) { XCTAssertTrue("\($0)".contains("not a scalar")) }
     }
 
+    /// Gradients of gradients of gradients: d³/dx³ Σ x⁴ = 24 x, through grad with createGraph twice.
+    func testThirdOrder() throws {
+        let x = try Tensor([0.5, -1, 2], shape: [3], requiresGrad: true)
+        let g1 = try Autograd.grad(of: [sumAll(pow(x, 4))], wrt: [x], createGraph: true)[0]     // 4x³
+        let g2 = try Autograd.grad(of: [sumAll(g1)], wrt: [x], createGraph: true)[0]            // 12x²
+        let g3 = try Autograd.grad(of: [sumAll(g2)], wrt: [x])[0]                               // 24x
+        XCTAssertLessThan(relError(g1.array, [0.5, -4, 32]), 1e-6)
+        XCTAssertLessThan(relError(g2.array, [3, 12, 48]), 1e-6)
+        XCTAssertLessThan(relError(g3.array, [12, -24, 48]), 1e-6)
+    }
+
     /// grad() leaves the tape and .grad alone: the forward can still be back-propagated, and
     /// the fast backward gives the same first gradient.
     func testGradKeepsTheTape() throws {
