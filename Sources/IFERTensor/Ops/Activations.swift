@@ -4,7 +4,7 @@ import Foundation
 
 /// max(x, 0). d/dx = 1 where out > 0.
 public func relu(_ x: Tensor) -> Tensor {
-    unary("relu", x, { $0 > 0 ? $0 : 0 }) { g, gx, out, n in
+    unary("relu", x, { $0 > 0 ? $0 : 0 }, dx: { g, out in try mul(g, constantMap(out) { $0 > 0 ? 1 : 0 }) }) { g, gx, out, n in
         let y = out.ptr
         for i in 0..<n { gx[i] += y[i] > 0 ? g[i] : 0 }
     }
@@ -13,7 +13,8 @@ public func relu(_ x: Tensor) -> Tensor {
 /// gain * (x >= 0 ? x : slope * x). StyleGAN2's fused leaky ReLU uses slope 0.2, gain √2.
 public func leakyRelu(_ x: Tensor, slope: Float = 0.2, gain: Float = 1) -> Tensor {
     let pos = gain, negative = gain * slope
-    return unary("leakyRelu", x, { $0 >= 0 ? $0 * pos : $0 * negative }) { g, gx, _, n in
+    return unary("leakyRelu", x, { $0 >= 0 ? $0 * pos : $0 * negative },
+                 dx: { g, _ in try mul(g, constantMap(x) { $0 >= 0 ? pos : negative }) }) { g, gx, _, n in
         let px = x.ptr
         for i in 0..<n { gx[i] += g[i] * (px[i] >= 0 ? pos : negative) }
     }
@@ -51,7 +52,8 @@ public func gelu(_ x: Tensor) -> Tensor {
 
 /// 1 / (1 + e^-x). d/dx = out (1 - out).
 public func sigmoid(_ x: Tensor) -> Tensor {
-    unary("sigmoid", x, { 1 / (1 + fastExp(-$0)) }) { g, gx, out, n in
+    unary("sigmoid", x, { 1 / (1 + fastExp(-$0)) },
+                 dx: { g, out in try mul(g, try mul(out, addScalar(neg(out), 1))) }) { g, gx, out, n in
         let y = out.ptr
         for i in 0..<n { gx[i] += g[i] * y[i] * (1 - y[i]) }
     }
@@ -59,7 +61,7 @@ public func sigmoid(_ x: Tensor) -> Tensor {
 
 /// Hyperbolic tangent. d/dx = 1 - out².
 public func tanh(_ x: Tensor) -> Tensor {
-    unary("tanh", x, { Foundation.tanh($0) }) { g, gx, out, n in
+    unary("tanh", x, { Foundation.tanh($0) }, dx: { g, out in try mul(g, addScalar(neg(square(out)), 1)) }) { g, gx, out, n in
         let y = out.ptr
         for i in 0..<n { gx[i] += g[i] * (1 - y[i] * y[i]) }
     }

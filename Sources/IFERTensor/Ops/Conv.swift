@@ -37,7 +37,11 @@ public func conv2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: I
     if let b = bias { addChannelBias(y.ptr, b.ptr, batch: n, channels: o, plane: win.positions) }
 
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-    return Autograd.record(op, output: y, inputs: inputs) { g in
+    return Autograd.record(op, output: y, inputs: inputs, vjp: { g, needs in
+        // Differentiable backward (ConvGrad.swift): dX = conv^T(g, w), dW = g ⋆ x, db = Σ g.
+        [needs[0] ? convInputGrad(g, weight, shape) : nil,
+         needs[1] ? convWeightGrad(x, g, shape) : nil] + (bias == nil ? [] : [try sum(g, axes: [0, 2, 3])])
+    }) { g in
         if let b = bias, b.requiresGrad {
             sumChannelGrad(g.ptr, b.gradOrCreate().ptr, batch: n, channels: o, plane: win.positions)
         }

@@ -46,7 +46,11 @@ public func convTranspose2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, 
     if let b = bias { addChannelBias(y.ptr, b.ptr, batch: n, channels: o, plane: oh * ow) }
 
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-    return Autograd.record(op, output: y, inputs: inputs) { g in
+    return Autograd.record(op, output: y, inputs: inputs, vjp: { g, needs in
+        // Differentiable backward (ConvGrad.swift): the forward is convInputGrad(x, weight).
+        [needs[0] ? convApply(g, weight, shape) : nil,
+         needs[1] ? convWeightGrad(g, x, shape) : nil] + (bias == nil ? [] : [try sum(g, axes: [0, 2, 3])])
+    }) { g in
         if let b = bias, b.requiresGrad {
             sumChannelGrad(g.ptr, b.gradOrCreate().ptr, batch: n, channels: o, plane: oh * ow)
         }

@@ -226,9 +226,12 @@ func rowAccumulate(_ d: UnsafeMutablePointer<Float>, _ sd: Int, _ u: UnsafePoint
 
 // MARK: - Binary ops
 
-/// Shared forward of the four broadcasting binary ops; `back` receives (g, out, plan).
+/// Shared forward of the four broadcasting binary ops; `back` receives (g, out, plan) and is the
+/// fast backward, `vjp(g, out)` the same gradients with tensor ops (before summing over the
+/// broadcast axes, which `binary` does with `sumTo`), for second-order gradients.
 @inline(__always)
 private func binary(_ op: String, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float,
+                    vjp: @escaping (_ g: Tensor, _ out: Tensor, _ needs: [Bool]) throws -> [Tensor?],
                     back: @escaping (Tensor, Tensor, BroadcastPlan) -> Void) throws -> Tensor {
     let shape = try broadcastShape(a.shape, b.shape, op)
     let out = Tensor(uninitialized: shape)
@@ -236,12 +239,32 @@ private func binary(_ op: String, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) 
     let n = plan.inner, ia = plan.innerA, ib = plan.innerB
     let pa = a.ptr, pb = b.ptr, po = out.ptr
     plan.forEachRow { o, oa, ob in rowMap(po + o, pa + oa, ia, pb + ob, ib, n, f) }
-    return Autograd.record(op, output: out, inputs: [a, b]) { g in back(g, out, plan) }
+    return Autograd.record(op, output: out, inputs: [a, b], vjp: { g, needs in
+        let gs = try vjp(g, out, needs)
+        return [try gs[0].map { try sumTo($0, a.shape) }, try gs[1].map { try sumTo($0, b.shape) }]
+    }) { g in back(g, out, plan) }
+}
+
+/// Sums x over the axes along which `shape` was broadcast to x's shape (the adjoint of a
+/// broadcast; differentiable). [.., d, ..] -> shape.
+public func sumTo(_ x: Tensor, _ shape: [Int]) throws -> Tensor {
+    if x.shape == shape { return x }
+    let lead = x.rank - shape.count
+    var axes: [Int] = []
+    for i in 0..<x.rank where i < lead || (shape[i - lead] == 1 && x.shape[i] != 1) { axes.append(i) }
+    if axes.isEmpty { return try reshape(x, shape) }
+    return try reshape(try sum(x, axes: axes, keepDims: true), shape)
+}
+
+/// x broadcast to `shape` (a copy; differentiable, its gradient is `sumTo`). [..] -> shape.
+public func expand(_ x: Tensor, to shape: [Int]) throws -> Tensor {
+    if x.shape == shape { return x }
+    return try add(Tensor(zeros: shape), x)
 }
 
 /// a + b, broadcast. [..] + [..] -> broadcast shape.
 public func add(_ a: Tensor, _ b: Tensor) throws -> Tensor {
-    try binary("add", a, b, +) { g, _, plan in
+    try binary("add", a, b, +, vjp: { g, _, needs in [needs[0] ? g : nil, needs[1] ? g : nil] }) { g, _, plan in
         let n = plan.inner, pg = g.ptr
         if a.requiresGrad {
             let ga = a.gradOrCreate().ptr, s = plan.innerA
@@ -256,7 +279,7 @@ public func add(_ a: Tensor, _ b: Tensor) throws -> Tensor {
 
 /// a - b, broadcast.
 public func sub(_ a: Tensor, _ b: Tensor) throws -> Tensor {
-    try binary("sub", a, b, -) { g, _, plan in
+    try binary("sub", a, b, -, vjp: { g, _, needs in [needs[0] ? g : nil, needs[1] ? neg(g) : nil] }) { g, _, plan in
         let n = plan.inner, pg = g.ptr
         if a.requiresGrad {
             let ga = a.gradOrCreate().ptr, s = plan.innerA
@@ -271,7 +294,9 @@ public func sub(_ a: Tensor, _ b: Tensor) throws -> Tensor {
 
 /// a * b, broadcast. da = g * b, db = g * a (each summed over its broadcast axes).
 public func mul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
-    try binary("mul", a, b, *) { g, _, plan in
+    try binary("mul", a, b, *, vjp: { g, _, needs in
+        [needs[0] ? try mul(g, b) : nil, needs[1] ? try mul(g, a) : nil]
+    }) { g, _, plan in
         let n = plan.inner, pg = g.ptr, pa = a.ptr, pb = b.ptr
         let ia = plan.innerA, ib = plan.innerB
         if a.requiresGrad {
@@ -293,7 +318,9 @@ public func mul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
 
 /// a / b, broadcast. da = g / b, db = -g * out / b.
 public func div(_ a: Tensor, _ b: Tensor) throws -> Tensor {
-    try binary("div", a, b, /) { g, out, plan in
+    try binary("div", a, b, /, vjp: { g, out, needs in
+        [needs[0] ? try div(g, b) : nil, needs[1] ? neg(try div(try mul(g, out), b)) : nil]
+    }) { g, out, plan in
         let n = plan.inner, pg = g.ptr, pb = b.ptr, py = out.ptr
         let ia = plan.innerA, ib = plan.innerB
         if a.requiresGrad {
@@ -316,41 +343,44 @@ public func div(_ a: Tensor, _ b: Tensor) throws -> Tensor {
 // MARK: - Unary ops
 
 /// Shared forward of the unary maps: out[i] = f(x[i]); `back(g, gx)` adds into x's gradient.
+/// `dx(g, out)` is the same gradient with tensor ops (for second order; nil: not differentiable twice).
 @inline(__always)
 func unary(_ op: String, _ x: Tensor, _ f: (Float) -> Float,
+           dx: ((_ g: Tensor, _ out: Tensor) throws -> Tensor)? = nil,
            back: @escaping (_ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ out: Tensor, _ n: Int) -> Void) -> Tensor {
     let out = Tensor(uninitialized: x.shape)
     let px = x.ptr, po = out.ptr, n = x.count
     for i in 0..<n { po[i] = f(px[i]) }
-    return Autograd.record(op, output: out, inputs: [x]) { g in
+    let vjp: Autograd.VJP? = dx.map { dx in { g, _ in [try dx(g, out)] } }
+    return Autograd.record(op, output: out, inputs: [x], vjp: vjp) { g in
         back(g.ptr, x.gradOrCreate().ptr, out, x.count)
     }
 }
 
 /// x + s. Same shape.
 public func addScalar(_ x: Tensor, _ s: Float) -> Tensor {
-    unary("addScalar", x, { $0 + s }) { g, gx, _, n in
+    unary("addScalar", x, { $0 + s }, dx: { g, _ in g }) { g, gx, _, n in
         for i in 0..<n { gx[i] += g[i] }
     }
 }
 
 /// x * s. Same shape.
 public func scale(_ x: Tensor, _ s: Float) -> Tensor {
-    unary("scale", x, { $0 * s }) { g, gx, _, n in
+    unary("scale", x, { $0 * s }, dx: { g, _ in scale(g, s) }) { g, gx, _, n in
         for i in 0..<n { gx[i] += g[i] * s }
     }
 }
 
 /// -x.
 public func neg(_ x: Tensor) -> Tensor {
-    unary("neg", x, { -$0 }) { g, gx, _, n in
+    unary("neg", x, { -$0 }, dx: { g, _ in neg(g) }) { g, gx, _, n in
         for i in 0..<n { gx[i] -= g[i] }
     }
 }
 
 /// e^x. d/dx = out.
 public func exp(_ x: Tensor) -> Tensor {
-    unary("exp", x, { fastExp($0) }) { g, gx, out, n in
+    unary("exp", x, { fastExp($0) }, dx: { g, out in try mul(g, out) }) { g, gx, out, n in
         let y = out.ptr
         for i in 0..<n { gx[i] += g[i] * y[i] }
     }
@@ -358,7 +388,7 @@ public func exp(_ x: Tensor) -> Tensor {
 
 /// Natural log (NaN for negative inputs, -inf at 0, as PyTorch). d/dx = 1/x.
 public func log(_ x: Tensor) -> Tensor {
-    unary("log", x, { Foundation.log($0) }) { g, gx, _, n in
+    unary("log", x, { Foundation.log($0) }, dx: { g, _ in try div(g, x) }) { g, gx, _, n in
         let px = x.ptr
         for i in 0..<n { gx[i] += g[i] / px[i] }
     }
@@ -366,7 +396,7 @@ public func log(_ x: Tensor) -> Tensor {
 
 /// √x. d/dx = 1 / (2 out).
 public func sqrt(_ x: Tensor) -> Tensor {
-    unary("sqrt", x, { $0.squareRoot() }) { g, gx, out, n in
+    unary("sqrt", x, { $0.squareRoot() }, dx: { g, out in try div(scale(g, 0.5), out) }) { g, gx, out, n in
         let y = out.ptr
         for i in 0..<n { gx[i] += g[i] * 0.5 / y[i] }
     }
@@ -374,7 +404,7 @@ public func sqrt(_ x: Tensor) -> Tensor {
 
 /// 1/√x. d/dx = -out³ / 2.
 public func rsqrt(_ x: Tensor) -> Tensor {
-    unary("rsqrt", x, { 1 / $0.squareRoot() }) { g, gx, out, n in
+    unary("rsqrt", x, { 1 / $0.squareRoot() }, dx: { g, out in try mul(scale(g, -0.5), pow(out, 3)) }) { g, gx, out, n in
         let y = out.ptr
         for i in 0..<n { gx[i] -= g[i] * 0.5 * y[i] * y[i] * y[i] }
     }
@@ -382,7 +412,7 @@ public func rsqrt(_ x: Tensor) -> Tensor {
 
 /// x². d/dx = 2x.
 public func square(_ x: Tensor) -> Tensor {
-    unary("square", x, { $0 * $0 }) { g, gx, _, n in
+    unary("square", x, { $0 * $0 }, dx: { g, _ in try mul(scale(g, 2), x) }) { g, gx, _, n in
         let px = x.ptr
         for i in 0..<n { gx[i] += 2 * g[i] * px[i] }
     }
@@ -391,7 +421,7 @@ public func square(_ x: Tensor) -> Tensor {
 /// x^p for a constant exponent. d/dx = p x^(p-1).
 public func pow(_ x: Tensor, _ p: Float) -> Tensor {
     if p == 2 { return square(x) }
-    return unary("pow", x, { Foundation.pow($0, p) }) { g, gx, _, n in
+    return unary("pow", x, { Foundation.pow($0, p) }, dx: { g, _ in try mul(scale(g, p), pow(x, p - 1)) }) { g, gx, _, n in
         let px = x.ptr
         for i in 0..<n { gx[i] += g[i] * p * Foundation.pow(px[i], p - 1) }
     }
@@ -399,11 +429,20 @@ public func pow(_ x: Tensor, _ p: Float) -> Tensor {
 
 /// |x|. d/dx = sign(x), 0 at 0 (as PyTorch).
 public func abs(_ x: Tensor) -> Tensor {
-    unary("abs", x, { Swift.abs($0) }) { g, gx, _, n in
+    unary("abs", x, { Swift.abs($0) }, dx: { g, _ in try mul(g, constantMap(x) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }) }) { g, gx, _, n in
         let px = x.ptr
         for i in 0..<n {
             let s: Float = px[i] > 0 ? 1 : (px[i] < 0 ? -1 : 0)
             gx[i] += g[i] * s
         }
     }
+}
+
+/// f applied to every element of x, as a constant (no gradient): the derivative masks of the
+/// piecewise-linear maps (abs, relu, leaky ReLU), whose own derivative is 0 almost everywhere.
+func constantMap(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
+    let out = Tensor(uninitialized: x.shape)
+    let px = x.ptr, po = out.ptr
+    for i in 0..<x.count { po[i] = f(px[i]) }
+    return out
 }

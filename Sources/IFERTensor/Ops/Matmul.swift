@@ -36,7 +36,9 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
         }
     }
 
-    return Autograd.record(op, output: out, inputs: [a, b]) { g in
+    return Autograd.record(op, output: out, inputs: [a, b], vjp: { g, needs in
+        try matmulVJP(a, b, g, needs, transposeA: transposeA, transposeB: transposeB)
+    }) { g in
         // C = op(A) op(B). With dC = g:
         //   dA = dC op(B)^T      (stored transposed when transposeA: dA = op(B) dC^T)
         //   dB = op(A)^T dC      (stored transposed when transposeB: dB = dC^T op(A))
@@ -87,4 +89,35 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
             }
         }
     }
+}
+
+/// matmul's gradients written with matmul itself (for second-order gradients), C = op(A) op(B):
+///   dA = dC op(B)^T (or op(B) dC^T when transposeA), dB = op(A)^T dC (or dC^T op(A) when transposeB).
+/// A shared rank-2 B takes the batch folded into the rows of A and dC.
+private func matmulVJP(_ a: Tensor, _ b: Tensor, _ g: Tensor, _ needs: [Bool],
+                       transposeA: Bool, transposeB: Bool) throws -> [Tensor?] {
+    let sharedB = b.rank == 2 && a.rank > 2
+    var ga: Tensor? = nil, gb: Tensor? = nil
+    if needs[0] {
+        if !transposeA {
+            ga = try matmul(g, b, transposeB: !transposeB)                          // [..., M, K]
+        } else if !sharedB {
+            ga = try matmul(b, g, transposeA: transposeB, transposeB: true)         // [..., K, M]
+        } else {
+            throw TensorError.badArgument(op: "matmul", detail: "second-order gradient of a transposed batched A with a shared B \(b.shape) is not supported")
+        }
+    }
+    if needs[1] {
+        var a2 = a, g2 = g
+        if sharedB {
+            guard !transposeA else {
+                throw TensorError.badArgument(op: "matmul", detail: "second-order gradient of a transposed batched A with a shared B \(b.shape) is not supported")
+            }
+            a2 = try reshape(a, [-1, a.dim(-1)])                                    // [B·M, K]
+            g2 = try reshape(g, [-1, g.dim(-1)])                                    // [B·M, N]
+        }
+        gb = transposeB ? try matmul(g2, a2, transposeA: true, transposeB: transposeA)   // [..., N, K]
+                        : try matmul(a2, g2, transposeA: !transposeA)                   // [..., K, N]
+    }
+    return [ga, gb]
 }

@@ -87,7 +87,12 @@ public func pixelNorm(_ x: Tensor, eps: Float = 1e-8) throws -> Tensor {
             for j in 0..<inner { yc[j] = xc[j] * r[j] }
         }
     }
-    return Autograd.record(op, output: out, inputs: [x]) { g in
+    return Autograd.record(op, output: out, inputs: [x], vjp: { g, _ in
+        // The same gradient with tensor ops, r recomputed from x: dx = r g - x r³/C Σ_c(g x).
+        let r = rsqrt(addScalar(try mean(square(x), axes: [1], keepDims: true), eps))    // [N, 1, ..]
+        let dot = try sum(try mul(g, x), axes: [1], keepDims: true)                       // [N, 1, ..]
+        return [try sub(try mul(g, r), try mul(x, try mul(scale(pow(r, 3), invC), dot)))]
+    }) { g in
         let gx = x.gradOrCreate().ptr, pg = g.ptr, pr = rs.ptr  // reading rs keeps it alive
         let dot = UnsafeMutablePointer<Float>.allocate(capacity: inner)
         defer { dot.deallocate() }

@@ -32,7 +32,10 @@ private func reduce(_ op: String, _ x: Tensor, _ axes: [Int], _ keepDims: Bool, 
         if s == 0 { outr[0] += simdSum(xr, n) } else { for i in 0..<n { outr[i] += xr[i] } }
     }
     if mean { for i in 0..<out.count { po[i] *= factor } }
-    return Autograd.record(op, output: out, inputs: [x]) { g in
+    return Autograd.record(op, output: out, inputs: [x], vjp: { g, _ in
+        let back = try expand(try reshape(g, kept), to: x.shape)
+        return [mean ? scale(back, factor) : back]
+    }) { g in
         // dx = factor * g broadcast back over the reduced axes.
         let gx = x.gradOrCreate().ptr, pg = g.ptr
         plan.forEachRow { o, oa, _ in
@@ -60,7 +63,7 @@ public func mean(_ x: Tensor, axes: [Int], keepDims: Bool = false) throws -> Ten
 /// Sum of every element. [..] -> [].
 public func sumAll(_ x: Tensor) -> Tensor {
     let out = Tensor(scalar: simdSum(x.ptr, x.count))
-    return Autograd.record("sumAll", output: out, inputs: [x]) { g in
+    return Autograd.record("sumAll", output: out, inputs: [x], vjp: { g, _ in [try expand(g, to: x.shape)] }) { g in
         let gx = x.gradOrCreate().ptr, v = g.ptr[0]
         for i in 0..<x.count { gx[i] += v }
     }
@@ -70,7 +73,9 @@ public func sumAll(_ x: Tensor) -> Tensor {
 public func meanAll(_ x: Tensor) -> Tensor {
     let factor = 1 / Float(Swift.max(x.count, 1))
     let out = Tensor(scalar: simdSum(x.ptr, x.count) * factor)
-    return Autograd.record("meanAll", output: out, inputs: [x]) { g in
+    return Autograd.record("meanAll", output: out, inputs: [x], vjp: { g, _ in
+        [scale(try expand(g, to: x.shape), factor)]
+    }) { g in
         let gx = x.gradOrCreate().ptr, v = g.ptr[0] * factor
         for i in 0..<x.count { gx[i] += v }
     }

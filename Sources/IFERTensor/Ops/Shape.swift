@@ -19,7 +19,9 @@ public func reshape(_ x: Tensor, _ shape: [Int]) throws -> Tensor {
     }
     try check(target.reduce(1, *) == x.count, op, [x.shape, shape], "\(x.count) elements do not fit")
     let out = Tensor(view: x.storage, offset: x.offset, shape: target)
-    return Autograd.record(op, output: out, inputs: [x]) { g in x.accumulateGrad(g.ptr) }
+    return Autograd.record(op, output: out, inputs: [x], vjp: { g, _ in [try reshape(g, x.shape)] }) { g in
+        x.accumulateGrad(g.ptr)
+    }
 }
 
 /// Walks a permuted copy: `dims` are merged output axes, `strides` the matching input strides.
@@ -75,7 +77,9 @@ public func permute(_ x: Tensor, _ dims: [Int]) throws -> Tensor {
         let dst = po + o, src = px + i
         if s == 1 { dst.update(from: src, count: n) } else { for j in 0..<n { dst[j] = src[j * s] } }
     }
-    return Autograd.record(op, output: out, inputs: [x]) { g in
+    var inverse = perm
+    for (i, p) in perm.enumerated() { inverse[p] = i }
+    return Autograd.record(op, output: out, inputs: [x], vjp: { g, _ in [try permute(g, inverse)] }) { g in
         let gx = x.gradOrCreate().ptr, pg = g.ptr
         plan.forEachRow { o, i, n, s in
             let dst = gx + i, src = pg + o
@@ -117,7 +121,14 @@ public func concat(_ xs: [Tensor], axis: Int) throws -> Tensor {
         for o in 0..<outer { (out.ptr + o * total * inner + start).update(from: x.ptr + o * w, count: w) }
         start += w
     }
-    return Autograd.record(op, output: out, inputs: xs) { g in
+    return Autograd.record(op, output: out, inputs: xs, vjp: { g, needs in
+        // Each input's gradient is its slice of g along the axis.
+        var at = 0
+        return try xs.enumerated().map { k, x in
+            defer { at += x.shape[ax] }
+            return needs[k] ? try slice(g, axis: ax, start: at, end: at + x.shape[ax]) : nil
+        }
+    }) { g in
         for (k, x) in xs.enumerated() where x.requiresGrad {
             let w = x.shape[ax] * inner, gx = x.gradOrCreate().ptr
             for o in 0..<outer {
@@ -147,7 +158,17 @@ public func slice(_ x: Tensor, axis: Int, start: Int, end: Int) throws -> Tensor
         out = Tensor(uninitialized: shape)
         for o in 0..<outer { (out.ptr + o * w).update(from: x.ptr + (o * n + start) * inner, count: w) }
     }
-    return Autograd.record(op, output: out, inputs: [x]) { g in
+    return Autograd.record(op, output: out, inputs: [x], vjp: { g, _ in
+        // g put back in place between zeros: a concat, whose own gradient is this slice again.
+        var before = x.shape, after = x.shape
+        before[ax] = start
+        after[ax] = x.shape[ax] - end
+        var parts: [Tensor] = []
+        if start > 0 { parts.append(Tensor(zeros: before)) }
+        parts.append(g)
+        if end < x.shape[ax] { parts.append(Tensor(zeros: after)) }
+        return [parts.count == 1 ? g : try concat(parts, axis: ax)]
+    }) { g in
         let gx = x.gradOrCreate().ptr
         for o in 0..<outer {
             let src = g.ptr + o * w, dst = gx + (o * n + start) * inner

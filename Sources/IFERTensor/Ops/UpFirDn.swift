@@ -17,32 +17,63 @@ public func upfirdn2d(_ x: Tensor, kernel: [Float], k: Int, up: Int = 1, down: I
     }
     let rows = try FIRTaps(op: op, length: h, up: up, down: down, pad: pad, k: k, shape: x.shape)
     let cols = try FIRTaps(op: op, length: w, up: up, down: down, pad: pad, k: k, shape: x.shape)
-    let oh = rows.outLength, ow = cols.outLength
-    let y = Tensor(zeros: [n, c, oh, ow])
+    let plan = UpFirDn(planes: n * c, h: h, w: w, down: down, kernel: kernel, k: k, rows: rows, cols: cols)
+    return plan.apply(x)
+}
 
-    kernel.withUnsafeBufferPointer { kb in
-        let kp = kb.baseAddress!
-        for plane in 0..<(n * c) {
-            let src = x.ptr + plane * h * w, dst = y.ptr + plane * oh * ow
-            for oy in 0..<oh {
-                let yrow = dst + oy * ow
-                for ty in rows.taps(oy) {
-                    let xrow = src + rows.input[ty] * w, krow = kp + rows.kernel[ty] * k
-                    if let segments = cols.segments {
-                        // Without up-sampling each kernel value is one strided axpy along the row.
-                        for sg in segments {
-                            let kv = krow[sg.kernel], xs = xrow + sg.at
-                            if down == 1 {
-                                for ox in sg.lo..<sg.hi { yrow[ox] += kv * xs[ox] }
-                            } else {
-                                for ox in sg.lo..<sg.hi { yrow[ox] += kv * xs[ox * down] }
+/// One upfirdn2d configuration: the linear map `apply` ([N, C, H, W] -> [N, C, oh, ow]) and its
+/// adjoint `applyAdjoint` (back). Each op's gradient is the other one, so gradients of any order
+/// stay inside this pair.
+struct UpFirDn {
+    let planes: Int, h: Int, w: Int, down: Int
+    let kernel: [Float], k: Int
+    let rows: FIRTaps, cols: FIRTaps
+    var oh: Int { rows.outLength }
+    var ow: Int { cols.outLength }
+
+    func apply(_ x: Tensor) -> Tensor {
+        let y = Tensor(zeros: Array(x.shape.prefix(2)) + [oh, ow])
+        forward(x.ptr, y.ptr)
+        return Autograd.record("upfirdn2d", output: y, inputs: [x], vjp: { g, _ in [applyAdjoint(g, like: x)] }) { g in
+            adjoint(g.ptr, x.gradOrCreate().ptr)
+        }
+    }
+
+    func applyAdjoint(_ g: Tensor, like x: Tensor) -> Tensor {
+        let gx = Tensor(zeros: x.shape)
+        adjoint(g.ptr, gx.ptr)
+        return Autograd.record("upfirdn2dAdjoint", output: gx, inputs: [g], vjp: { u, _ in [apply(u)] }) { u in
+            forward(u.ptr, g.gradOrCreate().ptr)
+        }
+    }
+
+    /// y += upfirdn(x), plane by plane.
+    func forward(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>) {
+        let (h, w, oh, ow, k, down, rows, cols) = (h, w, oh, ow, k, down, rows, cols)
+        kernel.withUnsafeBufferPointer { kb in
+            let kp = kb.baseAddress!
+            for plane in 0..<planes {
+                let src = xp + plane * h * w, dst = yp + plane * oh * ow
+                for oy in 0..<oh {
+                    let yrow = dst + oy * ow
+                    for ty in rows.taps(oy) {
+                        let xrow = src + rows.input[ty] * w, krow = kp + rows.kernel[ty] * k
+                        if let segments = cols.segments {
+                            // Without up-sampling each kernel value is one strided axpy along the row.
+                            for sg in segments {
+                                let kv = krow[sg.kernel], xs = xrow + sg.at
+                                if down == 1 {
+                                    for ox in sg.lo..<sg.hi { yrow[ox] += kv * xs[ox] }
+                                } else {
+                                    for ox in sg.lo..<sg.hi { yrow[ox] += kv * xs[ox * down] }
+                                }
                             }
-                        }
-                    } else {
-                        for ox in 0..<ow {
-                            var acc: Float = 0
-                            for tx in cols.taps(ox) { acc += xrow[cols.input[tx]] * krow[cols.kernel[tx]] }
-                            yrow[ox] += acc
+                        } else {
+                            for ox in 0..<ow {
+                                var acc: Float = 0
+                                for tx in cols.taps(ox) { acc += xrow[cols.input[tx]] * krow[cols.kernel[tx]] }
+                                yrow[ox] += acc
+                            }
                         }
                     }
                 }
@@ -50,13 +81,13 @@ public func upfirdn2d(_ x: Tensor, kernel: [Float], k: Int, up: Int = 1, down: I
         }
     }
 
-    return Autograd.record(op, output: y, inputs: [x]) { g in
-        // The adjoint: every output gradient flows back along the same taps.
-        let gx = x.gradOrCreate()
+    /// gx += upfirdn^T(g): every output gradient flows back along the same taps.
+    func adjoint(_ gp: UnsafePointer<Float>, _ gxp: UnsafeMutablePointer<Float>) {
+        let (h, w, oh, ow, k, down, rows, cols) = (h, w, oh, ow, k, down, rows, cols)
         kernel.withUnsafeBufferPointer { kb in
             let kp = kb.baseAddress!
-            for plane in 0..<(n * c) {
-                let gsrc = g.ptr + plane * oh * ow, gdst = gx.ptr + plane * h * w
+            for plane in 0..<planes {
+                let gsrc = gp + plane * oh * ow, gdst = gxp + plane * h * w
                 for oy in 0..<oh {
                     let grow = gsrc + oy * ow
                     for ty in rows.taps(oy) {
