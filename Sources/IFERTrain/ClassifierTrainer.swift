@@ -130,7 +130,7 @@ public final class ClassifierTrainer {
         let progress = try Progress(total: c.train.steps, runDir: comm.isRoot ? runDir : nil, enabled: comm.isRoot, bar: c.log.bar)
         progress.begin(at: step)
         var seen = 0
-        var t0 = Timing.now()
+        var t0 = MonotonicClock.now()
         var lossSum = 0.0, lossCount = 0
         while step < end {
             comm.watchdog?.beginStep(step)
@@ -141,10 +141,10 @@ public final class ClassifierTrainer {
             if step % c.log.every == 0 || step == end {
                 var pair = [lossSum, Double(lossCount)]
                 try pair.withUnsafeMutableBufferPointer { try comm.allReduce($0.baseAddress!, count: 2) }
-                let dt = Timing.now() - t0
+                let dt = MonotonicClock.now() - t0
                 progress.step(step, epoch: trainLoader.epoch, losses: [("loss", pair[0] / max(pair[1], 1))],
                               lr: schedule.lr(at: step - 1), imagesPerSecond: Double(seen) / max(dt, 1e-9))
-                lossSum = 0; lossCount = 0; seen = 0; t0 = Timing.now()
+                lossSum = 0; lossCount = 0; seen = 0; t0 = MonotonicClock.now()
             }
             if c.dist.allreduce && c.dist.replicaCheckEvery > 0 && step % c.dist.replicaCheckEvery == 0 { try dp.checkReplicas(step: step) }
             if c.train.evalEvery > 0 && step % c.train.evalEvery == 0 && step < end { try evaluate(progress) }

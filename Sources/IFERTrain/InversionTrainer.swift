@@ -174,7 +174,7 @@ public final class InversionTrainer {
         let end = c.train.stopAfter > 0 ? min(c.train.steps, step + c.train.stopAfter) : c.train.steps
         let progress = try Progress(total: c.train.steps, runDir: comm.isRoot ? runDir : nil, enabled: comm.isRoot, bar: c.log.bar)
         progress.begin(at: step)
-        var seen = 0, t0 = Timing.now()
+        var seen = 0, t0 = MonotonicClock.now()
         var sums = [Double](repeating: 0, count: StepLosses.names.count + 1)
         while step < end {
             comm.watchdog?.beginStep(step)
@@ -188,8 +188,8 @@ public final class InversionTrainer {
                 let n = max(sums[sums.count - 1], 1)
                 let shown = zip(StepLosses.names, sums).enumerated().filter { activeTerms.contains($0.offset) }.map(\.element)
                 progress.step(step, epoch: trainLoader.epoch, losses: shown.map { ($0, $1 / n) },
-                              lr: schedule.lr(at: step - 1), imagesPerSecond: Double(seen) / max(Timing.now() - t0, 1e-9))
-                sums = sums.map { _ in 0 }; seen = 0; t0 = Timing.now()
+                              lr: schedule.lr(at: step - 1), imagesPerSecond: Double(seen) / max(MonotonicClock.now() - t0, 1e-9))
+                sums = sums.map { _ in 0 }; seen = 0; t0 = MonotonicClock.now()
             }
             if c.dist.allreduce && c.dist.replicaCheckEvery > 0 && step % c.dist.replicaCheckEvery == 0 {
                 try dpE.checkReplicas(step: step)
