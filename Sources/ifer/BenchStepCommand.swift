@@ -1,5 +1,5 @@
 import ArgumentParser
-import IFERTrain
+import IFERTools
 
 struct BenchStepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
