@@ -31,7 +31,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
 
-        // Tensor core: float32 tensors, ops with forward and backward side by side, autograd tape, RNG.
+        // Tensor core: float32 tensors, ops with forward and backward side by side, autograd tape,
+        // RNG, the monotonic clock and the FNV-1a hash every target uses.
         .target(name: "IFERTensor", dependencies: ["CBLAS"], swiftSettings: fast),
         // File formats: HDF5, PNG, JPEG, SHA-256, JSON lines.
         .target(name: "IFERIO", dependencies: ["CHDF5", "CPNG", "CTurboJPEG"], swiftSettings: fast),
@@ -43,16 +44,22 @@ let package = Package(
         .target(name: "IFERModels", dependencies: ["IFERLayers", "IFERConfig"], swiftSettings: fast),
         // Optimisers and schedules.
         .target(name: "IFEROptim", dependencies: ["IFERTensor"], swiftSettings: fast),
-        // Distributed runtime: communicator (MPI / single process), bucketed all-reduce, watchdog.
+        // Distributed runtime only: communicator (MPI / single process), bucketed data-parallel
+        // all-reduce, replica check, watchdog, rank logging, per-sample random keys.
         .target(name: "IFERDist", dependencies: ["IFERTensor", "CMPI", .product(name: "Logging", package: "swift-log")], swiftSettings: fast),
         // Data: synthetic faces, dataset layouts, sharding under mpirun, deterministic loader.
         .target(name: "IFERData", dependencies: ["IFERTensor", "IFERIO", "IFERDist", .product(name: "Logging", package: "swift-log")], swiftSettings: fast),
-        // Checkpoints: atomic HDF5 training state.
+        // Checkpoints: atomic, checksummed HDF5 training state; writer, reader, resume choice.
         .target(name: "IFERCheckpoint", dependencies: ["IFERTensor", "IFERIO", "IFERDist"], swiftSettings: fast),
-        // Training stages and evaluation.
+        // Training: the one stage driver (loop, resume, checkpoints, logging), the stages (ifer,
+        // asit) each in one file, run configs, evaluation and the trained-model loaders.
         .target(name: "IFERTrain", dependencies: ["IFERIO", "IFERConfig", "IFERModels", "IFEROptim", "IFERData", "IFERCheckpoint", "IFERDist", .product(name: "Logging", package: "swift-log")], swiftSettings: fast),
-        // Command line.
-        .executableTarget(name: "ifer", dependencies: ["IFERTrain", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
+        // Tools: every benchmark (`ifer bench ...`: ops, step, memory, all-reduce, checkpoint,
+        // loader, shard) with one median, one repetition loop and one JSON-lines emitter, and every
+        // check program the test suite runs under mpirun (`ifer dev ...`: CommCheck, DDPCheck).
+        .target(name: "IFERTools", dependencies: ["IFERTrain"], swiftSettings: fast),
+        // Command line: argument parsing; the work is in IFERTrain and IFERTools.
+        .executableTarget(name: "ifer", dependencies: ["IFERTrain", "IFERTools", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
 
         .testTarget(name: "IFERTensorTests", dependencies: ["IFERTensor"], exclude: ["Fixtures"], swiftSettings: fast),
         .testTarget(name: "IFERIOTests", dependencies: ["IFERIO", "IFERTestSupport"], exclude: ["Fixtures"], swiftSettings: fast),
@@ -60,9 +67,10 @@ let package = Package(
         .testTarget(name: "IFERModelsTests", dependencies: ["IFERModels"], exclude: ["Fixtures"], swiftSettings: fast),
         .testTarget(name: "IFEROptimTests", dependencies: ["IFEROptim"], exclude: ["Fixtures"], swiftSettings: fast),
         // Distributed tests launch real `mpirun` processes of the `ifer` executable.
-        .testTarget(name: "IFERDistTests", dependencies: ["IFERDist", "ifer"], swiftSettings: fast),
-        // Helpers shared by the test targets (launching `ifer` under mpirun, finding h5py).
-        .target(name: "IFERTestSupport", path: "Tests/IFERTestSupport", swiftSettings: fast),
+        .testTarget(name: "IFERDistTests", dependencies: ["IFERDist", "ifer", "IFERTestSupport"], swiftSettings: fast),
+        // Helpers shared by the test targets (launching `ifer` alone or under mpirun, temporary
+        // directories, finding h5py).
+        .target(name: "IFERTestSupport", dependencies: ["IFERTensor"], path: "Tests/IFERTestSupport", swiftSettings: fast),
         .testTarget(name: "IFERDataTests", dependencies: ["IFERData", "ifer", "IFERTestSupport"], swiftSettings: fast),
         .testTarget(name: "IFERCheckpointTests", dependencies: ["IFERCheckpoint", "IFERTestSupport"], swiftSettings: fast),
         .testTarget(name: "IFERTrainTests", dependencies: ["IFERTrain", "ifer", "IFERTestSupport"], swiftSettings: fast),

@@ -7,11 +7,11 @@ import Glibc
 import Darwin
 #endif
 
-enum Durable {
+public enum Durable {
     private static func errnoText() -> String { String(cString: strerror(errno)) }
 
     /// fsync(2) on a file or directory path.
-    static func fsync(path: String) throws {
+    public static func fsync(path: String) throws {
         let fd = open(path, O_RDONLY)
         if fd < 0 { throw CheckpointError(.io, path: path, "cannot open for fsync: \(errnoText())") }
         defer { close(fd) }

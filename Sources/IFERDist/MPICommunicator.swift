@@ -134,7 +134,7 @@ public final class MPICommunicator: Communicator {
 
     /// A deliberately invalid call (negative count), to check that MPI errors come back as
     /// `DistError` naming rank and operation instead of aborting (used by CommCheck).
-    func invalidCallForTesting() throws {
+    public func invalidCallForTesting() throws {
         var x: Float = 0
         try call("MPI_Allreduce(count -1, deliberate)") {
             MPI_Allreduce(cmpi_in_place(), &x, -1, cmpi_float(), cmpi_op_sum(), world)

@@ -7,14 +7,7 @@ import IFERTensor
 public enum SampleKeys {
     /// Stable 64-bit id of a purpose name (FNV-1a over its UTF-8 bytes; Swift's `hashValue` is
     /// randomized per process, so it cannot be used here).
-    public static func purposeID(_ purpose: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in purpose.utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x0000_0100_0000_01B3
-        }
-        return h
-    }
+    public static func purposeID(_ purpose: String) -> UInt64 { FNV1a.hash(purpose) }
 
     /// One generator per global sample index, for `purpose` ("noise", "dropout", "augment" ...) at
     /// `step` (or epoch: any counter that changes between visits of the same sample).

@@ -1,4 +1,5 @@
 import Foundation
+import IFERTensor
 
 /// Ends a hung job. An MPI collective waits forever for a peer that stopped (SIGSTOP, a deadlock,
 /// a rank stuck in I/O): Open MPI has no timeout of its own. The watchdog is a thread that knows
@@ -36,7 +37,7 @@ public final class Watchdog {
         guard let shortest = timeouts.min() else { return }
         // Check often enough to act within ~5% of the shortest timeout.
         let poll = min(0.2, max(0.005, shortest / 20))
-        stepSince = Watchdog.now()
+        stepSince = MonotonicClock.now()
         let t = Thread { [weak self] in
             while true {
                 Thread.sleep(forTimeInterval: poll)
@@ -62,11 +63,9 @@ public final class Watchdog {
         return w
     }
 
-    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
-
     /// Marks the start of training step `n` (restarts the step timer).
     public func beginStep(_ n: Int) {
-        lock.lock(); step = n; stepSince = Watchdog.now(); lock.unlock()
+        lock.lock(); step = n; stepSince = MonotonicClock.now(); lock.unlock()
     }
 
     /// The step most recently begun (-1 before the first).
@@ -76,7 +75,7 @@ public final class Watchdog {
     public func enter(_ op: String) -> Int {
         lock.lock(); defer { lock.unlock() }
         nextToken += 1
-        ops[nextToken] = (op, Watchdog.now())
+        ops[nextToken] = (op, MonotonicClock.now())
         return nextToken
     }
 
@@ -99,7 +98,7 @@ public final class Watchdog {
     private func check() -> Bool {
         lock.lock()
         guard running else { lock.unlock(); return false }
-        let t = Watchdog.now()
+        let t = MonotonicClock.now()
         var message: String?
         let stepText = step >= 0 ? "step \(step)" : "start-up (before step 0)"
         if collectiveTimeout > 0, let oldest = ops.values.min(by: { $0.since < $1.since }),

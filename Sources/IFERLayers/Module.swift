@@ -50,11 +50,7 @@ extension Module {
 }
 
 /// FNV-1a of a module path, used to derive per-module initialisation keys.
-public func Module_pathHash(_ s: String) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-    return h
-}
+public func Module_pathHash(_ s: String) -> UInt64 { FNV1a.hash(s) }
 
 /// Marks a freshly created tensor as a trainable parameter.
 public func parameter(_ shape: [Int]) -> Tensor {

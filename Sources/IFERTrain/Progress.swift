@@ -12,7 +12,7 @@ public final class Progress {
     let live: Bool
     let metrics: FileHandle?
     let plainLog: FileHandle?
-    let start = Timing.now()
+    let start = MonotonicClock.now()
     var startStep = 0
 
     public init(total: Int, runDir: String?, enabled: Bool, bar: String) throws {
@@ -43,7 +43,7 @@ public final class Progress {
     public func step(_ step: Int, epoch: Int, losses: [(String, Double)], lr: Float, imagesPerSecond: Double) {
         guard enabled else { return }
         let done = step - startStep
-        let elapsed = Timing.now() - start
+        let elapsed = MonotonicClock.now() - start
         let eta = done > 0 ? elapsed / Double(done) * Double(total - step) : 0
         let lossText = losses.map { String(format: "%@ %.4f", $0.0, $0.1) }.joined(separator: " ")
         let text = String(format: "step %d/%d  %@  lr %.2e  %.1f img/s  eta %@", step, total, lossText, lr,

@@ -1,9 +1,9 @@
 import ArgumentParser
-import Foundation
-import IFERTrain
+import IFERTools
 
 /// `ifer bench checkpoint`: MB/s of writing and reading a checkpoint (checksums, fsync, renames,
 /// sidecar) versus a plain fsynced HDF5 write/read of one buffer of the same size; median of 3.
+/// The measurement is CheckpointBench.swift in IFERTools.
 struct BenchCheckpointCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "checkpoint", abstract: "Benchmark: checkpoint write/read MB/s vs plain HDF5.")
 
@@ -14,16 +14,6 @@ struct BenchCheckpointCommand: ParsableCommand {
 
     func run() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
-        var sizes: [(String, Int)] = [("tiny", 1_700_000)]
-        if paper { sizes.append(("paper", 300_000_000)) }
-        let base = dir ?? NSTemporaryDirectory() + "ifer-bench-checkpoint-\(getpid())"
-        defer { if dir == nil { try? FileManager.default.removeItem(atPath: base) } }
-        for (label, floats) in sizes {
-            let r = try CheckpointBench.run(label: label, floats: floats, dir: base + "/" + label, repeats: repeats)
-            emitJSON(["bench": "checkpoint", "size": r.label, "floats": r.floats, "tensors": r.tensors, "mb": Double(r.bytes) / 1e6,
-                      "ckpt_write_mb_s": r.checkpointWriteMBps, "ckpt_read_mb_s": r.checkpointReadMBps,
-                      "h5_write_mb_s": r.plainWriteMBps, "h5_read_mb_s": r.plainReadMBps,
-                      "ckpt_write_s": r.checkpointWrite, "ckpt_read_s": r.checkpointRead, "repeats": repeats])
-        }
+        try CheckpointBench.run(paper: paper, dir: dir, repeats: repeats)
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import IFERTrain
+import IFERTools
 
 /// `ifer bench <case>`: benchmarks that print one JSON line per measurement.
 /// Each benchmark is its own subcommand in Bench<Name>Command.swift.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import IFERTrain
+import IFERTools
 
 struct BenchMemoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

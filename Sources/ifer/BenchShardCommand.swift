@@ -1,12 +1,9 @@
 import ArgumentParser
 import Foundation
-import IFERIO
-import IFERTrain
+import IFERTools
 
-/// `mpirun -np N ifer bench shard`: images/s of the sharding coordinator (decode PNG, resample
-/// with anti-aliasing, write HDF5, checksum) from 1024 px PNGs to 256 px shards, and with
-/// --pillow PYTHON the same job done by scripts/bench/shard_pillow.py (Pillow + h5py, one process)
-/// on the same files, compared per core.
+/// `mpirun -np N ifer bench shard`: images/s of the sharding coordinator against a Pillow + h5py
+/// script on the same files (ShardBench.swift in IFERTools).
 struct BenchShardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "shard", abstract: "Benchmark: ifer shard images/s vs a Pillow + h5py script.")
 
@@ -20,70 +17,12 @@ struct BenchShardCommand: ParsableCommand {
     @Option(name: .customLong("pillow-script"), help: "Path of shard_pillow.py.") var pillowScript = "scripts/bench/shard_pillow.py"
 
     func run() throws {
-        try withCommunicator { comm in
-            let base = dir ?? NSTemporaryDirectory() + "ifer-bench-shard"
-            let src = root ?? base + "/src\(sourceResolution)"
-            if root == nil {
-                // Every rank renders a share of the sources (PNG encoding at 1024 px is slow).
-                try BenchImages.write(count: images, side: sourceResolution, to: src, first: comm.rank, every: comm.worldSize)
-            }
-            let out = base + "/out-np\(comm.worldSize)"
-            if comm.isRoot { try? FileManager.default.removeItem(atPath: out) }
-            try comm.barrier()
-            // Four shards per rank so the work splits evenly.
-            let n = try scanDataset(.folder, root: src).items.count
-            let perShard = max(1, n / (4 * comm.worldSize))
-            let mb = Double(perShard * resolution * resolution * 3) / 1_048_576 + 1e-6
-            let c0 = cpuSeconds()
-            let t0 = Timing.now()
-            let s = try ShardCoordinator.run(ShardOptions(dataset: .folder, root: src, out: out, resolution: resolution, shardSizeMB: mb), comm: comm)
-            let dt = Timing.now() - t0
-            let cpu = cpuSeconds() - c0
-            // Images and CPU microseconds of every rank.
-            let counts = try comm.allGather([Int64(s.images), Int64(cpu * 1e6)])
-            guard comm.isRoot else { return }
-            let total = Int(stride(from: 0, to: counts.count, by: 2).reduce(0) { $0 + counts[$1] })
-            let cpuAll = Double(stride(from: 1, to: counts.count, by: 2).reduce(0) { $0 + counts[$1] }) / 1e6
-            let ips = Double(total) / dt
-            // On a shared machine wall time includes other people's load; images per CPU-second
-            // (user + system time of all ranks) is the per-core rate that load does not distort.
-            emitJSON(["bench": "shard", "tool": "ifer", "ranks": comm.worldSize, "images": total, "source_px": sourceResolution,
-                      "resolution": resolution, "seconds": dt, "images_per_s": ips, "images_per_s_per_core": ips / Double(comm.worldSize),
-                      "cpu_seconds": cpuAll, "images_per_cpu_s": Double(total) / cpuAll])
-            guard let python = pillow else { return }
-            let r = try runPillow(python: python, src: src, out: base + "/out-pillow")
-            guard let data = r.data(using: .utf8), let j = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let pips = j["images_per_s"] as? Double, let pn = j["images"] as? Int else {
-                throw ValidationError("shard_pillow.py printed no JSON result: \(r)")
-            }
-            let pcpu = j["cpu_seconds"] as? Double ?? 0
-            emitJSON(["bench": "shard", "tool": "pillow+h5py", "ranks": 1, "images": pn, "source_px": sourceResolution,
-                      "resolution": resolution, "seconds": j["seconds"] as? Double ?? 0, "images_per_s": pips, "images_per_s_per_core": pips,
-                      "cpu_seconds": pcpu, "images_per_cpu_s": Double(pn) / max(pcpu, 1e-9)])
-            emitJSON(["bench": "shard", "tool": "compare", "ifer_per_core": ips / Double(comm.worldSize), "pillow_per_core": pips,
-                      "speedup_per_core": ips / Double(comm.worldSize) / pips,
-                      "ifer_per_cpu_s": Double(total) / cpuAll, "pillow_per_cpu_s": Double(pn) / max(pcpu, 1e-9),
-                      "speedup_per_cpu_s": (Double(total) / cpuAll) / (Double(pn) / max(pcpu, 1e-9))])
+        guard images >= 1, sourceResolution >= 1, resolution >= 1 else {
+            throw ValidationError("--images, --source-resolution and --resolution must be positive")
         }
-    }
-
-    /// User + system CPU seconds of this process so far.
-    func cpuSeconds() -> Double {
-        var u = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
-        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6
-    }
-
-    func runPillow(python: String, src: String, out: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [pillowScript, "--root", src, "--out", out, "--resolution", "\(resolution)"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw ValidationError("\(pillowScript) failed with status \(p.terminationStatus)") }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        var o = ShardBench.Options()
+        o.root = root; o.images = images; o.sourceResolution = sourceResolution; o.resolution = resolution
+        o.dir = dir; o.pillow = pillow; o.pillowScript = pillowScript
+        try withCommunicator { comm in try ShardBench.run(comm, o) }
     }
 }

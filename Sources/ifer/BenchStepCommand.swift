@@ -1,13 +1,16 @@
 import ArgumentParser
-import IFERTrain
+import IFERTools
 
 struct BenchStepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "step",
-        abstract: "ASIT encoder training-step throughput (images/s, MACs per image, MFU against sgemm), JSON lines.")
+        abstract: "A stage's training-step throughput (images/s, FLOPs, MFU against sgemm), JSON lines.")
 
-    @Option(help: "An ASIT model config (encoder, generator, discriminator sections).")
+    @Option(help: "A run config (its train.stage is the stage timed).")
     var config: String = "configs/tiny/asit.yaml"
+
+    @Option(name: .customLong("set"), help: "Override a config key, as for ifer train (repeatable).")
+    var overrides: [String] = []
 
     @Option(help: "Batch size.")
     var batch: Int = 8
@@ -26,6 +29,6 @@ struct BenchStepCommand: ParsableCommand {
         guard !ts.isEmpty, ts.allSatisfy({ $0 > 0 }), batch > 0 else {
             throw ValidationError("--threads must list positive integers and --batch must be positive")
         }
-        try StepBench.run(configFile: config, batch: batch, threads: ts, minTime: minTime)
+        try StepBench.run(configFile: config, overrides: overrides, batch: batch, threads: ts, minTime: minTime)
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import IFERTrain
+import IFERTools
 
 /// `ifer dev <check>`: small programs the test suite runs under real mpirun (communicator checks,
 /// data-parallel equivalence, fault injection). Hidden from the main help.

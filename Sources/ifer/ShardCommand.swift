@@ -47,12 +47,12 @@ struct ShardCommand: ParsableCommand {
     func run() throws {
         let o = try options()
         try withCommunicator { comm in
-            let start = Date()
+            let start = MonotonicClock.now()
             let quiet = json
             let s = try ShardCoordinator.run(o, comm: comm) { line in
                 if !quiet { FileHandle.standardError.write(Data(("ifer shard: " + line + "\n").utf8)) }
             }
-            let elapsed = Date().timeIntervalSince(start)
+            let elapsed = MonotonicClock.now() - start
             let images = try comm.allGather([Int64(s.images), Int64(s.written), Int64(s.reused)])
             guard comm.isRoot, let m = s.manifest else { return }
             let decoded = stride(from: 0, to: images.count, by: 3).reduce(0) { $0 + Int(images[$1]) }

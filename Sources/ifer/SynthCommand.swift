@@ -69,9 +69,9 @@ struct SynthCommand: ParsableCommand {
         }
         guard let layout, let out else { return }
         let options = SynthOptions(layout: layout, count: count, resolution: resolution, seed: seed, jobs: jobs, overwrite: overwrite)
-        let start = Date()
+        let start = MonotonicClock.now()
         let result = try SynthWriter.write(options, to: URL(fileURLWithPath: out), encoder: encoder)
-        let seconds = Date().timeIntervalSince(start)
+        let seconds = MonotonicClock.now() - start
         var perSplit: [String: Int] = [:]
         for item in result.items { perSplit[item.split, default: 0] += 1 }
         let splits = layout.splits.map { "\($0.name) \(perSplit[$0.name] ?? 0)" }.joined(separator: ", ")

@@ -4,13 +4,6 @@ import IFERTensor
 import XCTest
 @testable import IFERCheckpoint
 
-func makeTempDir(_ test: XCTestCase) throws -> String {
-    let dir = NSTemporaryDirectory() + "iferckpt-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-    return dir
-}
-
 func tensor(_ shape: [Int], seed: Float) -> Tensor {
     let n = shape.reduce(1, *)
     return try! Tensor((0..<n).map { Float($0) * 0.25 + seed }, shape: shape)

@@ -1,16 +1,10 @@
 import Foundation
 import IFERIO
+@_exported import IFERTestSupport
 @testable import IFERData
 
 /// Small hand-made dataset layouts (and broken files) for the layout and shard tests.
 enum Fixtures {
-    /// A fresh temporary directory.
-    static func tempDir(_ name: String) -> String {
-        let d = NSTemporaryDirectory() + "ifer-data-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }
-
     /// A smooth, seed-dependent RGB pattern (so resampling and crops have structure to keep).
     static func pattern(width: Int, height: Int, seed: Int) -> RGBImage {
         var px = [UInt8](repeating: 0, count: width * height * 3)

@@ -5,7 +5,7 @@ import XCTest
 /// including the malformed annotations each format can have.
 final class LayoutTests: XCTestCase {
     func testFFHQSubfoldersSplitAndNonImages() throws {
-        let root = Fixtures.tempDir("ffhq")
+        let root = try makeTempDir(self, "ffhq")
         let base = root + "/images1024x1024"
         for name in ["00000/00000.png", "00000/00001.png", "59000/59999.png", "60000/60000.png", "69000/69999.png"] {
             Fixtures.text("x", base + "/" + name)  // existence is all the scan looks at
@@ -22,7 +22,7 @@ final class LayoutTests: XCTestCase {
     }
 
     func testCelebAHQPartitionThroughMapping() throws {
-        let root = Fixtures.tempDir("celebahq")
+        let root = try makeTempDir(self, "celebahq")
         for i in 0..<5 { Fixtures.text("x", root + "/CelebA-HQ-img/\(i).jpg") }
         Fixtures.text("idx orig_idx orig_file\n0 119613 119614.jpg\n1 99094 099095.jpg\n2 200018 200019.jpg\n3 81058 081059.jpg\n", root + "/CelebA-HQ-to-CelebA-mapping.txt")
         Fixtures.text("119614.jpg 0\n099095.jpg 1\n200019.jpg 2\n", root + "/Eval/list_eval_partition.txt")
@@ -40,7 +40,7 @@ final class LayoutTests: XCTestCase {
     }
 
     func testAffectNetRowsBoxesAndBadFields() throws {
-        let root = Fixtures.tempDir("affectnet")
+        let root = try makeTempDir(self, "affectnet")
         for n in ["a", "b", "c", "d", "e", "f"] { Fixtures.text("x", root + "/Manually_Annotated_Images/101/\(n).jpg") }
         let lm = (0..<136).map { "\($0).5" }.joined(separator: ";")
         let header = "subDirectory_filePath,face_x,face_y,face_width,face_height,facial_landmarks,expression,valence,arousal\n"
@@ -79,7 +79,7 @@ final class LayoutTests: XCTestCase {
     }
 
     func testRAFDBOneBasedLabelsAndAlignedNames() throws {
-        let root = Fixtures.tempDir("rafdb")
+        let root = try makeTempDir(self, "rafdb")
         let b = root + "/basic"
         for n in ["train_00001_aligned.jpg", "train_00002_aligned.jpg", "test_0001_aligned.jpg", "train_00004_aligned.jpg", "train_00005_aligned.jpg"] {
             Fixtures.text("x", b + "/Image/aligned/" + n)
@@ -102,7 +102,7 @@ final class LayoutTests: XCTestCase {
     }
 
     func testSFEWClassFolders() throws {
-        let root = Fixtures.tempDir("sfew")
+        let root = try makeTempDir(self, "sfew")
         Fixtures.text("x", root + "/Train/Angry/a.png")
         Fixtures.text("x", root + "/Train/happy/b.png")
         Fixtures.text("x", root + "/Val/Surprise/c.png")
@@ -116,7 +116,7 @@ final class LayoutTests: XCTestCase {
     }
 
     func testFolderAndMissingRoot() throws {
-        let root = Fixtures.tempDir("folder")
+        let root = try makeTempDir(self, "folder")
         Fixtures.text("x", root + "/a/b/1.PNG")
         Fixtures.text("x", root + "/2.jpeg")
         Fixtures.text("x", root + "/.hidden.png")

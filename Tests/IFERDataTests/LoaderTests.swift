@@ -9,7 +9,8 @@ import XCTest
 final class LoaderTests: XCTestCase {
     /// 37 distinct 40x40 images sharded at 32 px into shards of 5 images (8 shards).
     static let shards: String = {
-        let root = Fixtures.tempDir("loader-src"), out = Fixtures.tempDir("loader-shards")
+        // Shared by every test (kept); a failure here shows as missing shards in each test.
+        let root = (try? makeTempDir(nil, "loader-src")) ?? "", out = (try? makeTempDir(nil, "loader-shards")) ?? ""
         for i in 0..<37 { try? Fixtures.png(root + String(format: "/img%03d.png", i), size: 40, seed: i) }
         _ = try? ShardCoordinator.run(ShardOptions(dataset: .folder, root: root, out: out, resolution: 32,
                                                    shardSizeMB: 5.0 * 32 * 32 * 3 / 1_048_576), comm: SingleProcess())

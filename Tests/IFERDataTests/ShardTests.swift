@@ -11,7 +11,7 @@ final class ShardTests: XCTestCase {
     /// A RAF-DB copy with 8 good aligned faces (6 train, 2 test) and one of each bad input.
     /// Returns the root and the expected reason fragment per skipped source.
     static func makeRAFDB(size: Int = 48) throws -> (String, [String: String]) {
-        let root = Fixtures.tempDir("rafdb-shard")
+        let root = try makeTempDir(nil, "rafdb-shard")
         let dir = root + "/basic/Image/aligned"
         var lines: [String] = []
         for i in 1...6 {
@@ -53,7 +53,7 @@ final class ShardTests: XCTestCase {
 
     func testRAFDBShardsSkipsBadInputsAndKeepsLabels() throws {
         let (root, reasons) = try Self.makeRAFDB()
-        let out = Fixtures.tempDir("rafdb-out")
+        let out = try makeTempDir(self, "rafdb-out")
         let s = try ShardCoordinator.run(ShardOptions(dataset: .rafdb, root: root, out: out, resolution: 32, shardSizeMB: Self.smallShards),
                                          comm: SingleProcess())
         let m = try XCTUnwrap(s.manifest)
@@ -93,7 +93,7 @@ final class ShardTests: XCTestCase {
 
     func testRerunKeepsCompleteShardsAndRewritesCorruptOnes() throws {
         let (root, _) = try Self.makeRAFDB()
-        let out = Fixtures.tempDir("rerun-out")
+        let out = try makeTempDir(self, "rerun-out")
         let opts = ShardOptions(dataset: .rafdb, root: root, out: out, resolution: 32, shardSizeMB: Self.smallShards)
         let first = try ShardCoordinator.run(opts, comm: SingleProcess())
         let planned = first.written
@@ -122,7 +122,7 @@ final class ShardTests: XCTestCase {
 
     func testChecksumFailureAtLoadNamesTheShard() throws {
         let (root, _) = try Self.makeRAFDB()
-        let out = Fixtures.tempDir("sha-out")
+        let out = try makeTempDir(self, "sha-out")
         let s = try ShardCoordinator.run(ShardOptions(dataset: .rafdb, root: root, out: out, resolution: 32), comm: SingleProcess())
         let file = out + "/" + s.manifest!.shards[0].file
         var bytes = try readFileBytes(file)
@@ -141,14 +141,14 @@ final class ShardTests: XCTestCase {
     }
 
     func testEmptyDatasetAndMissingRootAreClearErrors() throws {
-        let root = Fixtures.tempDir("empty")
+        let root = try makeTempDir(self, "empty")
         _ = try Fixtures.badFiles(dir: root, ext: "png", target: 32)
-        let out = Fixtures.tempDir("empty-out")
+        let out = try makeTempDir(self, "empty-out")
         XCTAssertThrowsError(try ShardCoordinator.run(ShardOptions(dataset: .folder, root: root, out: out, resolution: 32), comm: SingleProcess())) { e in
             XCTAssertTrue("\(e)".contains("empty dataset"), "\(e)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/manifest.json"))
-        let nothing = Fixtures.tempDir("nothing")
+        let nothing = try makeTempDir(self, "nothing")
         XCTAssertThrowsError(try ShardCoordinator.run(ShardOptions(dataset: .ffhq, root: nothing, out: out, resolution: 32), comm: SingleProcess())) { e in
             XCTAssertTrue("\(e)".contains("empty dataset") && "\(e)".contains(nothing), "\(e)")
         }
@@ -161,12 +161,12 @@ final class ShardTests: XCTestCase {
     }
 
     func testFolderBadFilesAreListedNeverFatal() throws {
-        let root = Fixtures.tempDir("bad-folder")
+        let root = try makeTempDir(self, "bad-folder")
         try Fixtures.png(root + "/good.png", size: 40, seed: 1)
         try Fixtures.jpeg(root + "/good2.jpg", size: 40, width: 60, seed: 2)
         let expect = try Fixtures.badFiles(dir: root, ext: "png", target: 32)
             .merging(try Fixtures.badFiles(dir: root, prefix: "j", ext: "jpg", target: 32)) { a, _ in a }
-        let out = Fixtures.tempDir("bad-folder-out")
+        let out = try makeTempDir(self, "bad-folder-out")
         let m = try XCTUnwrap(ShardCoordinator.run(ShardOptions(dataset: .folder, root: root, out: out, resolution: 32), comm: SingleProcess()).manifest)
         XCTAssertEqual(m.counts["train"], 2)
         XCTAssertEqual(m.skipped.count, expect.count, "\(m.skipped)")
@@ -186,12 +186,12 @@ final class ShardTests: XCTestCase {
         guard names.allSatisfy({ FileManager.default.fileExists(atPath: fixtures + "/" + $0) }) else {
             throw XCTSkip("IFERIO fixtures not found at \(fixtures)")
         }
-        let root = Fixtures.tempDir("kinds")
+        let root = try makeTempDir(self, "kinds")
         for n in names { try FileManager.default.copyItem(atPath: fixtures + "/" + n, toPath: root + "/" + n) }
         let img = Fixtures.pattern(width: 20, height: 12, seed: 2)
         Fixtures.write(try encodeJPEG(img, quality: 80, progressive: true), root + "/progressive.jpg")
         Fixtures.write(try encodeGrayJPEG([UInt8](repeating: 90, count: 12 * 10), width: 12, height: 10), root + "/grey.jpg")
-        let out = Fixtures.tempDir("kinds-out")
+        let out = try makeTempDir(self, "kinds-out")
         let m = try XCTUnwrap(ShardCoordinator.run(ShardOptions(dataset: .folder, root: root, out: out, resolution: 8, allowUpscale: true),
                                                    comm: SingleProcess()).manifest)
         XCTAssertEqual(m.counts["train"], names.count + 2, "\(m.skipped)")
@@ -202,21 +202,22 @@ final class ShardTests: XCTestCase {
         try px.withUnsafeMutableBufferPointer { try ds.readImages([grey], into: $0.baseAddress!) }
         XCTAssertTrue(px.allSatisfy { abs(Int($0) - 90) <= 1 }, "greyscale JPEG becomes R = G = B")
         // Without --allow-upscale the sources smaller than 8 px are listed, not fatal.
-        let strict = try XCTUnwrap(ShardCoordinator.run(ShardOptions(dataset: .folder, root: root, out: Fixtures.tempDir("kinds-strict"), resolution: 8),
+        let strictOut = try makeTempDir(self, "kinds-strict")
+        let strict = try XCTUnwrap(ShardCoordinator.run(ShardOptions(dataset: .folder, root: root, out: strictOut, resolution: 8),
                                                         comm: SingleProcess()).manifest)
         XCTAssertEqual(Set(strict.skipped.map(\.source)), ["grey2.png", "grey8.png", "greyalpha.png", "interlaced.png", "palette4.png", "rgb16.png"])
         XCTAssertTrue(strict.skipped.allSatisfy { $0.reason.contains("smaller than the target 8x8") })
     }
 
     func testAffectNetCropsFaceBoxesAndKeepsValenceArousal() throws {
-        let root = Fixtures.tempDir("affectnet-shard")
+        let root = try makeTempDir(self, "affectnet-shard")
         try Fixtures.png(root + "/Manually_Annotated_Images/1/a.png", size: 64, width: 80, seed: 3)
         try Fixtures.jpeg(root + "/Manually_Annotated_Images/1/b.jpg", size: 64, seed: 4)
         let lm = (0..<136).map { _ in "1.0" }.joined(separator: ";")
         Fixtures.text("subDirectory_filePath,face_x,face_y,face_width,face_height,facial_landmarks,expression,valence,arousal\n"
                       + "1/a.png,20,8,40,40,\(lm),3,0.25,-0.5\n1/b.jpg,0,0,64,64,\(lm),0,-2,-2\n1/b.jpg,0,0,4,4,\(lm),0,0,0\n",
                       root + "/training.csv")
-        let out = Fixtures.tempDir("affectnet-out")
+        let out = try makeTempDir(self, "affectnet-out")
         let m = try XCTUnwrap(ShardCoordinator.run(ShardOptions(dataset: .affectnet, root: root, out: out, resolution: 16), comm: SingleProcess()).manifest)
         XCTAssertEqual(m.counts["train"], 2)
         XCTAssertEqual(m.classNames.count, 7)
@@ -237,7 +238,7 @@ final class ShardTests: XCTestCase {
     func testH5pyReadsShards() throws {
         guard let python = IferProcess.pythonWithH5py() else { throw XCTSkip("h5py is not available") }
         let (root, _) = try Self.makeRAFDB()
-        let out = Fixtures.tempDir("h5py-out")
+        let out = try makeTempDir(self, "h5py-out")
         let m = try XCTUnwrap(ShardCoordinator.run(ShardOptions(dataset: .rafdb, root: root, out: out, resolution: 32), comm: SingleProcess()).manifest)
         let script = """
         import h5py, json, sys
@@ -276,7 +277,7 @@ final class ShardTests: XCTestCase {
 
     func testTwoRanksUnderMpirunWriteWhatOneProcessWrites() throws {
         let (root, _) = try Self.makeRAFDB()
-        let one = Fixtures.tempDir("np1"), two = Fixtures.tempDir("np2")
+        let one = try makeTempDir(self, "np1"), two = try makeTempDir(self, "np2")
         let args = ["shard", "--dataset", "rafdb", "--root", root, "--resolution", "32", "--shard-size-mb", "\(Self.smallShards)"]
         let r1 = try IferProcess.run(ranks: 0, args + ["--out", one])
         XCTAssertEqual(r1.status, 0, r1.all)

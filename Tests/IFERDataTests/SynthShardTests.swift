@@ -7,7 +7,7 @@ import XCTest
 /// counts per split, canonical labels per source file, and nothing skipped that should not be.
 final class SynthShardTests: XCTestCase {
     func synth(_ layout: SynthLayout, count: Int = 35, resolution: Int = 40) throws -> (String, SynthResult) {
-        let root = Fixtures.tempDir("synth-\(layout.rawValue)")
+        let root = try makeTempDir(self, "synth-\(layout.rawValue)")
         let r = try SynthWriter.write(SynthOptions(layout: layout, count: count, resolution: resolution, seed: 3, jobs: 2),
                                       to: URL(fileURLWithPath: root), encoder: IFERIOSynthEncoder())
         return (root, r)
@@ -15,7 +15,7 @@ final class SynthShardTests: XCTestCase {
 
     /// Shards `root` and checks the shards hold exactly `expected` (source -> (split, label)).
     func check(_ kind: DatasetKind, root: String, expected: [String: (String, Int)], skipped: Int = 0) throws {
-        let out = Fixtures.tempDir("synth-out-\(kind.rawValue)")
+        let out = try makeTempDir(self, "synth-out-\(kind.rawValue)")
         let m = try XCTUnwrap(ShardCoordinator.run(ShardOptions(dataset: kind, root: root, out: out, resolution: 32,
                                                                 shardSizeMB: 4.0 * 32 * 32 * 3 / 1_048_576), comm: SingleProcess()).manifest)
         XCTAssertEqual(m.skipped.count, skipped, "\(kind): \(m.skipped)")

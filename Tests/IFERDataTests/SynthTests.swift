@@ -6,22 +6,10 @@ import XCTest
 /// `ifer synth`: renderer, plans, and each layout parsed back from disk as a reader of the real
 /// dataset would.
 final class SynthTests: XCTestCase {
-    private var dirs: [URL] = []
-
-    override func tearDown() {
-        for d in dirs { try? FileManager.default.removeItem(at: d) }
-        dirs = []
-        super.tearDown()
-    }
-
-    private func tempDir() -> URL {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("synth-test-\(UUID().uuidString)")
-        dirs.append(d)
-        return d
-    }
+    private func tempDir() throws -> URL { URL(fileURLWithPath: try makeTempDir(self, "synth")) }
 
     private func write(_ layout: SynthLayout, count: Int, resolution: Int = 32, seed: UInt64 = 7, jobs: Int = 2) throws -> (URL, SynthResult) {
-        let root = tempDir()
+        let root = try tempDir()
         let r = try SynthWriter.write(SynthOptions(layout: layout, count: count, resolution: resolution, seed: seed, jobs: jobs),
                                       to: root, encoder: IFERIOSynthEncoder())
         return (root, r)
@@ -353,7 +341,7 @@ final class SynthTests: XCTestCase {
     // MARK: - Bad options and the command line
 
     func testBadOptionsAreClearErrors() throws {
-        let root = tempDir()
+        let root = try tempDir()
         XCTAssertThrowsError(try SynthWriter.write(SynthOptions(layout: .rafdb, count: 6, resolution: 32), to: root, encoder: IFERIOSynthEncoder())) {
             XCTAssertTrue("\($0)".contains("--count"), "\($0)")
         }
@@ -397,40 +385,15 @@ final class SynthTests: XCTestCase {
     }
 
     func testCommandLine() throws {
-        let exe = try iferExecutable()
-        let out = tempDir()
-        let ok = try run(exe, ["synth", "--layout", "sfew", "--out", out.path, "--count", "14", "--resolution", "16", "--seed", "2"])
-        XCTAssertEqual(ok.status, 0, ok.output)
-        XCTAssertTrue(ok.output.contains("wrote 14 sfew images"), ok.output)
-        let bad = try run(exe, ["synth", "--layout", "mnist", "--out", out.path])
+        let out = try tempDir()
+        let ok = try IferProcess.run(ranks: 0, ["synth", "--layout", "sfew", "--out", out.path, "--count", "14", "--resolution", "16", "--seed", "2"])
+        XCTAssertEqual(ok.status, 0, ok.all)
+        XCTAssertTrue(ok.all.contains("wrote 14 sfew images"), ok.all)
+        let bad = try IferProcess.run(ranks: 0, ["synth", "--layout", "mnist", "--out", out.path])
         XCTAssertNotEqual(bad.status, 0)
-        XCTAssertTrue(bad.output.contains("mnist") && bad.output.contains("rafdb"), bad.output)
-        let few = try run(exe, ["synth", "--layout", "rafdb", "--out", out.path, "--count", "3"])
+        XCTAssertTrue(bad.all.contains("mnist") && bad.all.contains("rafdb"), bad.all)
+        let few = try IferProcess.run(ranks: 0, ["synth", "--layout", "rafdb", "--out", out.path, "--count", "3"])
         XCTAssertNotEqual(few.status, 0)
-        XCTAssertTrue(few.output.contains("--count"), few.output)
-    }
-
-    private func iferExecutable() throws -> URL {
-        var candidates = Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent().appendingPathComponent("ifer") }
-        for config in ["debug", "release"] {
-            candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/\(config)/ifer"))
-        }
-        guard let url = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw XCTSkip("the ifer executable is not built next to the tests")
-        }
-        return url
-    }
-
-    private func run(_ exe: URL, _ args: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        XCTAssertTrue(few.all.contains("--count"), few.all)
     }
 }

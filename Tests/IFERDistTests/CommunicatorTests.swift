@@ -1,18 +1,19 @@
 import Foundation
+import IFERTestSupport
 import XCTest
 @testable import IFERDist
 
 /// The MPI communicator under real mpirun, against closed forms (CommCheck.swift).
 final class CommunicatorTests: XCTestCase {
     func testSingleProcessWithoutMPI() throws {
-        let r = try MPIRunner.run(ranks: 0, ["dev", "allreduce-check", "--count", "1000"])
+        let r = try IferProcess.run(ranks: 0, ["dev", "allreduce-check", "--count", "1000"])
         XCTAssertEqual(r.status, 0, r.all)
         XCTAssertTrue(r.stdout.contains("comm-check ok: rank 0 of 1"), r.all)
     }
 
     func testCollectivesOnTwoThreeAndFourRanks() throws {
         for n in [2, 3, 4] {
-            let r = try MPIRunner.run(ranks: n, ["dev", "allreduce-check"], timeout: 20)
+            let r = try IferProcess.run(ranks: n, ["dev", "allreduce-check"], timeout: 20)
             XCTAssertEqual(r.status, 0, "np \(n): \(r.all)")
             for rank in 0..<n {
                 XCTAssertTrue(r.stdout.contains("comm-check ok: rank \(rank) of \(n), local rank \(rank) of \(n)"), "np \(n): \(r.all)")
@@ -30,7 +31,7 @@ final class CommunicatorTests: XCTestCase {
 /// `ifer bench allreduce --json` runs under mpirun and prints the documented fields.
 final class AllreduceBenchTests: XCTestCase {
     func testBenchPrintsOneJSONLinePerSize() throws {
-        let r = try MPIRunner.run(ranks: 2, ["bench", "allreduce", "--json", "--only", "4KB,1MB", "--reps", "3"], timeout: 30)
+        let r = try IferProcess.run(ranks: 2, ["bench", "allreduce", "--json", "--only", "4KB,1MB", "--reps", "3"], timeout: 30)
         XCTAssertEqual(r.status, 0, r.all)
         let lines = r.stdout.split(separator: "\n")
         XCTAssertEqual(lines.count, 2, r.all)

@@ -1,25 +1,21 @@
 import Foundation
 import IFERTensor
+import IFERTestSupport
 import XCTest
 @testable import IFERDist
 
 /// Data-parallel training under real mpirun (DDPCheck.swift): equivalence with one process,
 /// determinism, replica check, watchdog and dead ranks.
 final class DataParallelTests: XCTestCase {
-    var dir: URL!
+    var dir = ""
 
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("ifer-dist-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+    override func setUpWithError() throws { dir = try makeTempDir(self, "dist") }
 
     /// Runs the check and returns rank 0's final parameters.
     func train(ranks: Int, _ args: [String], name: String) throws -> [Float] {
-        let out = dir.appendingPathComponent(name).path
+        let out = dir + "/" + name
         // Small buckets (64 floats) so the model spans several buckets and exercises their ordering.
-        let r = try MPIRunner.run(ranks: ranks, ["dev", "ddp-equivalence", "--bucket-bytes", "256", "--out", out] + args, timeout: 30)
+        let r = try IferProcess.run(ranks: ranks, ["dev", "ddp-equivalence", "--bucket-bytes", "256", "--out", out] + args, timeout: 30)
         XCTAssertEqual(r.status, 0, "np \(ranks) \(args): \(r.all)")
         let data = try Data(contentsOf: URL(fileURLWithPath: out))
         return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
@@ -67,13 +63,13 @@ final class DataParallelTests: XCTestCase {
     }
 
     func testReplicaCheckNamesRanksAndTensor() throws {
-        let r = try MPIRunner.run(ranks: 2, ["dev", "ddp-equivalence", "--fault", "mismatch", "--fault-step", "2", "--check-every", "2"], timeout: 20)
+        let r = try IferProcess.run(ranks: 2, ["dev", "ddp-equivalence", "--fault", "mismatch", "--fault-step", "2", "--check-every", "2"], timeout: 20)
         XCTAssertNotEqual(r.status, 0, r.all)
         XCTAssertTrue(r.stderr.contains("replica check failed at step 3: rank 1 differs from rank 0; first differing tensor: 'fc2.weight'"), r.all)
     }
 
     func testWatchdogEndsJobWithStoppedRank() throws {
-        let r = try MPIRunner.run(ranks: 2, ["dev", "hang", "--mode", "stop", "--rank", "1", "--at-step", "2", "--timeout", "3", "--steps", "6"], timeout: 25)
+        let r = try IferProcess.run(ranks: 2, ["dev", "hang", "--mode", "stop", "--rank", "1", "--at-step", "2", "--timeout", "3", "--steps", "6"], timeout: 25)
         XCTAssertEqual(r.status, Watchdog.exitCode, r.all)
         XCTAssertTrue(r.stderr.contains("watchdog: rank 0 waited"), r.all)
         XCTAssertTrue(r.stderr.contains("in MPI_Allreduce"), r.all)
@@ -82,7 +78,7 @@ final class DataParallelTests: XCTestCase {
     }
 
     func testWatchdogEndsJobWithSleepingRankOnFourRanks() throws {
-        let r = try MPIRunner.run(ranks: 4, ["dev", "hang", "--mode", "sleep", "--rank", "2", "--at-step", "1", "--timeout", "3", "--steps", "4"], timeout: 25)
+        let r = try IferProcess.run(ranks: 4, ["dev", "hang", "--mode", "sleep", "--rank", "2", "--at-step", "1", "--timeout", "3", "--steps", "4"], timeout: 25)
         XCTAssertEqual(r.status, Watchdog.exitCode, r.all)
         XCTAssertTrue(r.stderr.contains("waited") && r.stderr.contains("at step 1"), r.all)
         XCTAssertLessThan(r.seconds, 15)
@@ -91,14 +87,14 @@ final class DataParallelTests: XCTestCase {
     func testStepTimeoutNamesTheSlowRank() throws {
         // No collective timeout: rank 1 sleeps outside any collective; its own step timer (or rank 0's,
         // waiting in the all-reduce, whichever fires first) ends the job.
-        let r = try MPIRunner.run(ranks: 2, ["dev", "hang", "--mode", "sleep", "--rank", "1", "--at-step", "2", "--step-timeout", "3", "--steps", "6"], timeout: 25)
+        let r = try IferProcess.run(ranks: 2, ["dev", "hang", "--mode", "sleep", "--rank", "1", "--at-step", "2", "--step-timeout", "3", "--steps", "6"], timeout: 25)
         XCTAssertEqual(r.status, Watchdog.exitCode, r.all)
         XCTAssertTrue(r.stderr.contains("spent") && r.stderr.contains("in step 2, now in") && r.stderr.contains("step timeout 3.0 s"), r.all)
         XCTAssertLessThan(r.seconds, 15)
     }
 
     func testKilledRankEndsJobPromptly() throws {
-        let r = try MPIRunner.run(ranks: 2, ["dev", "crash", "--rank", "1", "--at-step", "2", "--steps", "6"], timeout: 25)
+        let r = try IferProcess.run(ranks: 2, ["dev", "crash", "--rank", "1", "--at-step", "2", "--steps", "6"], timeout: 25)
         XCTAssertNotEqual(r.status, 0, r.all)
         XCTAssertTrue(r.stderr.contains("SIGKILL at step 2"), r.all)
         XCTAssertLessThan(r.seconds, 10)

@@ -1,15 +1,8 @@
-// Shared helpers for the IO tests: temporary directories, fixtures and an optional h5py.
+// Shared helpers for the IO tests: fixtures and the package root (temporary directories and h5py
+// come from IFERTestSupport).
 import Foundation
 @_exported import IFERTestSupport
 import XCTest
-
-/// A fresh temporary directory, removed when the test case ends.
-func makeTempDir(_ test: XCTestCase) throws -> String {
-    let dir = NSTemporaryDirectory() + "iferio-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-    return dir
-}
 
 /// Tests/IFERIOTests/Fixtures.
 let fixturesDir: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path

@@ -1,6 +1,7 @@
 import Foundation
 import IFERDist
 import IFERIO
+import IFERTensor
 
 /// What `ifer shard` was asked to do.
 public struct ShardOptions: Sendable {
@@ -78,7 +79,7 @@ public enum ShardCoordinator {
         do {
             try FileManager.default.createDirectory(atPath: o.out, withIntermediateDirectories: true)
             let writer = ShardWriter(plan: plan, root: o.root, out: o.out)
-            let start = Date()
+            let start = MonotonicClock.now()
             for k in plan.assigned(rank: comm.rank, worldSize: comm.worldSize) {
                 let shard = plan.shards[k]
                 if writer.completeRecord(shard) != nil {
@@ -90,7 +91,7 @@ public enum ShardCoordinator {
                 summary.images += rec.count
                 log("rank \(comm.rank): wrote \(shard.file) (\(rec.count) images, \(rec.skipped.count) skipped)")
             }
-            summary.seconds = Date().timeIntervalSince(start)
+            summary.seconds = MonotonicClock.now() - start
         } catch {
             failure = error
         }

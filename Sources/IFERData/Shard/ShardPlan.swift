@@ -1,4 +1,5 @@
 import Foundation
+import IFERTensor
 
 /// One shard to write: its file name, split, number within the split, and the source items it
 /// holds. `planHash` identifies the content the shard must have (items, resolution, options) so
@@ -66,11 +67,9 @@ public struct ShardPlan: Codable, Equatable, Sendable {
 
     /// A 64-bit FNV-1a digest (hex) of everything that determines a shard's content.
     static func hash(file: String, resolution: Int, allowUpscale: Bool, classNames: [String], items: [SourceItem]) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ s: String) {
-            for b in s.utf8 { h ^= UInt64(b); h &*= 0x0000_0100_0000_01b3 }
-            h ^= 0xff; h &*= 0x0000_0100_0000_01b3
-        }
+        var h = FNV1a()
+        // Each field's bytes, then 0xff (never in UTF-8) so that field boundaries count.
+        func mix(_ s: String) { h.add(s.utf8); h.add(0xff) }
         mix("v\(formatVersion)"); mix(file); mix("\(resolution)"); mix("\(allowUpscale)")
         classNames.forEach(mix)
         for it in items {
@@ -78,7 +77,7 @@ public struct ShardPlan: Codable, Equatable, Sendable {
             mix(it.valence.map { "\($0)" } ?? "-"); mix(it.arousal.map { "\($0)" } ?? "-")
             mix(it.box.map { "\($0.x),\($0.y),\($0.width),\($0.height)" } ?? "-")
         }
-        return String(format: "%016llx", h)
+        return String(format: "%016llx", h.value)
     }
 }
 

@@ -23,6 +23,16 @@ public struct GeneratorOutput {
     public let features: [Int: Tensor]
 }
 
+/// One resolution of the synthesis network: an up-sampling StyledConv, a StyledConv at the new
+/// resolution and the ToRGB that adds to the up-sampled skip image. rosinality keeps these in two
+/// flat lists (`convs`: up, plain, up, plain ...; `to_rgbs`) and loops over
+/// `zip(convs[::2], convs[1::2], noise[1::2], noise[2::2], to_rgbs)`; a block is one item of that zip.
+public struct GeneratorBlock {
+    public let conv1: StyledConv
+    public let conv2: StyledConv
+    public let toRGB: ToRGB
+}
+
 /// StyleGAN2 generator in rosinality's layout (`Generator(size, style_dim, n_mlp, channel_multiplier)`),
 /// with ASIT's change: the 4×4 constant input can be replaced by a structure code.
 ///
@@ -34,11 +44,9 @@ public final class Generator: Module {
     public let input: ConstantInput
     public let conv1: StyledConv
     public let toRGB1: ToRGB
-    public let convs: ModuleList
-    public let toRGBs: ModuleList
+    /// Resolutions 8, 16, ... size; keyed as rosinality's convs.{2j, 2j+1} and to_rgbs.{j}.
+    public let blocks: [GeneratorBlock]
     public let noises: NoiseBuffers
-    let styledConvs: [StyledConv]
-    let rgbLayers: [ToRGB]
 
     public init(_ config: GeneratorConfig) {
         self.config = config
@@ -49,21 +57,24 @@ public final class Generator: Module {
         input = ConstantInput(c.channels(4))
         conv1 = StyledConv(c.channels(4), c.channels(4), kernel: 3, styleDim: c.styleDim, blurKernel: c.blurKernel)
         toRGB1 = ToRGB(c.channels(4), styleDim: c.styleDim, upsample: false, blurKernel: c.blurKernel)
-        var convList: [StyledConv] = [], rgbList: [ToRGB] = []
+        var blockList: [GeneratorBlock] = []
         var inCh = c.channels(4)
         for i in 3...c.logSize {
             let outCh = c.channels(1 << i)
-            convList.append(StyledConv(inCh, outCh, kernel: 3, styleDim: c.styleDim, upsample: true, blurKernel: c.blurKernel))
-            convList.append(StyledConv(outCh, outCh, kernel: 3, styleDim: c.styleDim, blurKernel: c.blurKernel))
-            rgbList.append(ToRGB(outCh, styleDim: c.styleDim, blurKernel: c.blurKernel))
+            blockList.append(GeneratorBlock(
+                conv1: StyledConv(inCh, outCh, kernel: 3, styleDim: c.styleDim, upsample: true, blurKernel: c.blurKernel),
+                conv2: StyledConv(outCh, outCh, kernel: 3, styleDim: c.styleDim, blurKernel: c.blurKernel),
+                toRGB: ToRGB(outCh, styleDim: c.styleDim, blurKernel: c.blurKernel)))
             inCh = outCh
         }
-        styledConvs = convList
-        rgbLayers = rgbList
-        convs = ModuleList(convList)
-        toRGBs = ModuleList(rgbList)
+        blocks = blockList
         noises = NoiseBuffers(count: c.nNoise)
     }
+
+    /// rosinality's `convs` list: the two StyledConvs of every block, in order.
+    public var convs: ModuleList { ModuleList(blocks.flatMap { [$0.conv1, $0.conv2] }) }
+    /// rosinality's `to_rgbs` list.
+    public var toRGBs: ModuleList { ModuleList(blocks.map(\.toRGB)) }
 
     public var children: [(String, Module)] {
         [("style", style), ("input", input), ("conv1", conv1), ("to_rgb1", toRGB1), ("convs", convs),
@@ -140,12 +151,13 @@ public final class Generator: Module {
         x = try conv1(x, style: try code(0), noise: noiseMaps[0])                       // [B, C4, 4, 4]
         features[4] = x
         var skip = try toRGB1(x, style: try code(1), skip: nil)                         // [B, 3, 4, 4]
-        let sc = styledConvs, rgb = rgbLayers
+        // zip(noise[1::2], noise[2::2]): the two noise maps of each block.
+        let noisePairs = zip(everySecond(noiseMaps, from: 1), everySecond(noiseMaps, from: 2))
         var i = 1
-        for j in 0..<rgb.count {
-            x = try sc[2 * j](x, style: try code(i), noise: noiseMaps[2 * j + 1])       // [B, C_r, r, r], r doubles
-            x = try sc[2 * j + 1](x, style: try code(i + 1), noise: noiseMaps[2 * j + 2])
-            skip = try rgb[j](x, style: try code(i + 2), skip: skip)                    // [B, 3, r, r]
+        for (block, (noise1, noise2)) in zip(blocks, noisePairs) {
+            x = try block.conv1(x, style: try code(i), noise: noise1)                  // [B, C_r, r, r], r doubles
+            x = try block.conv2(x, style: try code(i + 1), noise: noise2)              // [B, C_r, r, r]
+            skip = try block.toRGB(x, style: try code(i + 2), skip: skip)              // [B, 3, r, r]
             features[x.dim(2)] = x
             i += 2
         }
@@ -166,15 +178,20 @@ public final class Generator: Module {
     public var macs: Int {
         var m = conv1.conv.macs(height: 4, width: 4) + toRGB1.conv.macs(height: 4, width: 4)
         var r = 4
-        for (j, t) in rgbLayers.enumerated() {
-            m += styledConvs[2 * j].conv.macs(height: r, width: r)
+        for block in blocks {
+            m += block.conv1.conv.macs(height: r, width: r)
             r *= 2
-            m += styledConvs[2 * j + 1].conv.macs(height: r, width: r)
-            m += t.conv.macs(height: r, width: r) + 3 * r * r * 16
+            m += block.conv2.conv.macs(height: r, width: r)
+            m += block.toRGB.conv.macs(height: r, width: r) + 3 * r * r * 16
         }
         return m
     }
 
     /// MACs of one mapping forward (one z).
     public var mappingMACs: Int { config.nMLP * config.styleDim * config.styleDim }
+}
+
+/// Python's `xs[start::2]`.
+private func everySecond<T>(_ xs: [T], from start: Int) -> [T] {
+    stride(from: start, to: xs.count, by: 2).map { xs[$0] }
 }

@@ -21,7 +21,8 @@ public final class StageDriver {
     let log: Logger
     public let stage: TrainingStage
     let stageType: TrainingStage.Type
-    let trainLoader: Loader
+    /// This rank's training batches (benchmarks take a fixed batch from it).
+    public let trainLoader: Loader
     let evalLoader: Loader
     let schedule: Schedule
     let guardian: StepGuard
@@ -62,7 +63,7 @@ public final class StageDriver {
     /// and shape, so resuming into another architecture is refused with a clear message.
     var architecture: String {
         let desc = (stage.checkpointParams + stage.checkpointBuffers).map { "\($0.key)\($0.tensor.shape)" }.joined(separator: ";")
-        return stageType.architectureFamily + "-" + String(Module_pathHash(desc), radix: 16)
+        return stageType.architectureFamily + "-" + String(FNV1a.hash(desc), radix: 16)
     }
 
     // MARK: start
@@ -130,7 +131,7 @@ public final class StageDriver {
         progress.begin(at: step)
         let terms = stage.lossTerms
         var sums = [Double](repeating: 0, count: terms.count + 1)   // + the number of steps summed
-        var seen = 0, t0 = Timing.now()
+        var seen = 0, t0 = MonotonicClock.now()
         while step < end {
             comm.watchdog?.beginStep(step)
             let losses = try stage.trainStep(try trainLoader.next(), step: step)
@@ -142,8 +143,8 @@ public final class StageDriver {
                 try sums.withUnsafeMutableBufferPointer { try comm.allReduce($0.baseAddress!, count: $0.count) }
                 let n = max(sums[terms.count], 1)
                 progress.step(step, epoch: trainLoader.epoch, losses: zip(terms, sums).map { ($0.rawValue, $1 / n) },
-                              lr: schedule.lr(at: step - 1), imagesPerSecond: Double(seen) / max(Timing.now() - t0, 1e-9))
-                sums = sums.map { _ in 0 }; seen = 0; t0 = Timing.now()
+                              lr: schedule.lr(at: step - 1), imagesPerSecond: Double(seen) / max(MonotonicClock.now() - t0, 1e-9))
+                sums = sums.map { _ in 0 }; seen = 0; t0 = MonotonicClock.now()
             }
             if c.dist.allreduce && c.dist.replicaCheckEvery > 0 && step % c.dist.replicaCheckEvery == 0 {
                 for dp in stage.replicas { try dp.checkReplicas(step: step) }

@@ -1,5 +1,5 @@
 import Foundation
-import IFERTensor
+import IFERTrain
 
 /// `ifer bench ops`: the tensor core against raw OpenBLAS and the PyTorch peer
 /// (/shared/peers/peer_bench.py). Case names and FLOP counts are the peer's, so GFLOP/s compare

@@ -1,4 +1,5 @@
 import Foundation
+import IFERTrain
 
 /// `ifer dev allreduce-check`: every collective of the communicator against its closed form, run
 /// by the test suite under real mpirun with 1 to 4 ranks.

@@ -1,5 +1,5 @@
 import Foundation
-import IFERTensor
+import IFERTrain
 
 /// `ifer bench allreduce`: the data-parallel gradient path (bucketed, on the communication thread)
 /// against one raw MPI_Allreduce of the same buffer, beside the ring all-reduce lower bound
@@ -21,11 +21,16 @@ public enum AllreduceBench {
         public let memcpyGBps: Double
         public let boundMs: Double
 
-        public var json: String {
-            func f(_ x: Double) -> String { String(format: "%.6f", x) }
-            return "{\"bench\":\"allreduce\",\"name\":\"\(name)\",\"bytes\":\(bytes),\"ranks\":\(ranks),\"buckets\":\(buckets),"
-                + "\"reps\":\(reps),\"ours_ms\":\(f(oursMs)),\"mpi_ms\":\(f(mpiMs)),\"memcpy_gbps\":\(f(memcpyGBps)),"
-                + "\"bound_ms\":\(f(boundMs)),\"ours_busbw_gbps\":\(f(busBandwidth(oursMs))),\"mpi_busbw_gbps\":\(f(busBandwidth(mpiMs)))}"
+        /// One JSON line on stdout.
+        public func emit() {
+            emitJSON(["bench": "allreduce", "name": name, "bytes": bytes, "ranks": ranks, "buckets": buckets, "reps": reps,
+                      "ours_ms": oursMs, "mpi_ms": mpiMs, "memcpy_gbps": memcpyGBps, "bound_ms": boundMs,
+                      "ours_busbw_gbps": busBandwidth(oursMs), "mpi_busbw_gbps": busBandwidth(mpiMs)])
+        }
+
+        /// One line of the text table (see `tableHeader`).
+        public var tableLine: String {
+            String(format: "%-8@ %12d %10.3f %9.3f %10.3f %12.2f", name as NSString, bytes, oursMs, mpiMs, boundMs, memcpyGBps)
         }
 
         /// nccl-tests' bus bandwidth: bytes/t x 2(n-1)/n, comparable with a link's bandwidth.
@@ -34,14 +39,34 @@ public enum AllreduceBench {
         }
     }
 
+    public static let tableHeader = "case         bytes      ours_ms    mpi_ms   bound_ms  memcpy_GB/s"
+
+    /// The model configurations whose gradient sizes are cases: what one data-parallel step of the
+    /// IFER classifier stage all-reduces (encoder + IFER head parameters), counted by the model
+    /// inventory from the config file under the configs folder.
+    public static let modelConfigs = [("micro", "micro/ifer.yaml"), ("tiny", "tiny/ifer.yaml"), ("paper", "paper/ifer-rafdb.yaml")]
+
     /// Buffers of 4 KB to 64 MB, then the gradient sizes of the micro, tiny (and with `paper`, the
-    /// paper) configurations.
-    public static func cases(paper: Bool) -> [Case] {
-        var c = stride(from: 12, through: 26, by: 2).map { Case(name: sizeName(1 << $0), floats: (1 << $0) / 4) }
-        c.append(Case(name: "micro", floats: 450_000))
-        c.append(Case(name: "tiny", floats: 2_600_000))
-        if paper { c.append(Case(name: "paper", floats: 300_000_000)) }
+    /// paper) configurations. Only the configs of cases in `only` (all when empty) are read.
+    public static func cases(paper: Bool, configs: String = "configs", only: [String] = []) throws -> [Case] {
+        func wanted(_ name: String) -> Bool { only.isEmpty || only.contains(name) }
+        var c = stride(from: 12, through: 26, by: 2).map { Case(name: sizeName(1 << $0), floats: (1 << $0) / 4) }.filter { wanted($0.name) }
+        for (name, file) in modelConfigs where wanted(name) && (paper || name != "paper") {
+            c.append(Case(name: name, floats: try gradientFloats(configFile: (configs as NSString).appendingPathComponent(file))))
+        }
         return c
+    }
+
+    /// The networks the IFER classifier stage trains (and so all-reduces the gradients of); its
+    /// configs also describe the generator, which that stage does not use.
+    public static let classifierNetworks: Set<String> = ["encoder", "ifer_head"]
+
+    /// Parameters of the classifier's networks in a config (the inventory builds the networks
+    /// without drawing weights).
+    public static func gradientFloats(configFile: String) throws -> Int {
+        let model = try ModelConfig(file: configFile)
+        let nets = try ModelInventory.networks(model)
+        return nets.filter { classifierNetworks.contains($0.name) }.reduce(0) { $0 + $1.parameters }
     }
 
     static func sizeName(_ bytes: Int) -> String {
@@ -67,13 +92,6 @@ public enum AllreduceBench {
         return out
     }
 
-    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
-
-    static func median(_ xs: [Double]) -> Double {
-        let s = xs.sorted()
-        return s.isEmpty ? 0 : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
-    }
-
     /// Repetitions: enough for a stable median, within a few seconds for the large sizes.
     static func reps(bytes: Int, requested: Int?) -> Int {
         if let r = requested { return max(1, r) }
@@ -87,8 +105,8 @@ public enum AllreduceBench {
 
     /// Every rank runs this; rows are returned on every rank (rank 0 prints them).
     public static func run(_ comm: Communicator, paper: Bool, bucketBytes: Int, reps requested: Int?,
-                           only: [String] = [], emit: (Row) -> Void) throws {
-        for c in cases(paper: paper) where only.isEmpty || only.contains(c.name) {
+                           only: [String] = [], configs: String = "configs", emit: (Row) -> Void) throws {
+        for c in try cases(paper: paper, configs: configs, only: only) {
             let ts = tensors(floats: c.floats)
             let flat = FlatBuffer(ts, withGradients: true)
             let dp = try DataParallel(flat, comm: comm, bucketBytes: bucketBytes)
@@ -106,10 +124,10 @@ public enum AllreduceBench {
             var ours: [Double] = []
             for r in 0..<(n + warm) {
                 try comm.barrier()
-                let t0 = now()
+                let t0 = MonotonicClock.now()
                 for t in ts.reversed() { dp.gradientReady(t) }
                 try dp.finishGradientSync()
-                if r >= warm { ours.append(now() - t0) }
+                if r >= warm { ours.append(MonotonicClock.now() - t0) }
                 rescale()
             }
 
@@ -117,9 +135,9 @@ public enum AllreduceBench {
             var raw: [Double] = []
             for r in 0..<(n + warm) {
                 try comm.barrier()
-                let t0 = now()
+                let t0 = MonotonicClock.now()
                 try comm.allReduce(g, count: flat.count, average: false)
-                if r >= warm { raw.append(now() - t0) }
+                if r >= warm { raw.append(MonotonicClock.now() - t0) }
                 rescale()
             }
 
@@ -128,9 +146,9 @@ public enum AllreduceBench {
             let dst = Storage(count: flat.count)
             var copy: [Double] = []
             for r in 0..<(n + warm) {
-                let t0 = now()
+                let t0 = MonotonicClock.now()
                 memcpy(dst.base, g, bytes)
-                if r >= warm { copy.append(now() - t0) }
+                if r >= warm { copy.append(MonotonicClock.now() - t0) }
             }
             let bw = Double(bytes) / median(copy)
             let factor = comm.worldSize > 1 ? 2 * Double(comm.worldSize - 1) / Double(comm.worldSize) : 0

@@ -1,4 +1,5 @@
 import Foundation
+import IFERTrain
 
 /// `ifer bench memory --config <ifer config>`: peak tensor memory of one forward and backward of
 /// the IFER classifier at batch 1, against what we expect: parameters + gradients (two flat
@@ -16,14 +17,14 @@ public enum MemoryBench {
         x.fillUniform(&rng, low: -1, high: 1)
         let start = Storage.live.bytes
         Storage.live.resetPeak()
-        let t0 = Timing.now()
+        let t0 = MonotonicClock.now()
         var rngs = SampleKeys.rngs(seed: 0, purpose: "drop-path", step: 0, globalIndices: Array(0..<batch))
         let logits = try model.forward(x, rngs: &rngs)
         let loss = try crossEntropy(logits, labels: Array(repeating: 0, count: batch), labelSmoothing: 0.1)
         let tape = Autograd.tapeBytes
         let afterForward = Storage.live.bytes
         try loss.backward()
-        let seconds = Timing.now() - t0
+        let seconds = MonotonicClock.now() - t0
         let paramBytes = flat.count * 4
         emitJSON(["bench": "memory", "config": configFile, "batch": batch, "params": model.parameterCount,
                   "param_mb": Double(paramBytes) / 1e6, "grad_mb": Double(paramBytes) / 1e6,

@@ -1,5 +1,5 @@
 import Foundation
-import IFERTensor
+import IFERTrain
 
 /// `ifer dev ddp-equivalence` (and the fault injections `hang`, `crash`, `mismatch`): a small MLP
 /// trained data-parallel with plain SGD on the flat buffer. The test suite compares the final

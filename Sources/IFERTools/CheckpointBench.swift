@@ -2,8 +2,7 @@
 // fsync, renames, sidecar hash) against a plain HDF5 write/read of one buffer of the same size
 // (also fsynced), so the overhead of the crash-safe format is visible.
 import Foundation
-import IFERIO
-import IFERTensor
+import IFERTrain
 
 public struct CheckpointBenchResult {
     public var label: String
@@ -48,20 +47,28 @@ public enum CheckpointBench {
         return out
     }
 
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-
-    static func median(_ xs: [Double]) -> Double {
-        let s = xs.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    /// The tiny size (1.7 M floats) and with `paper` the paper size (300 M floats), one JSON line
+    /// each; scratch files go under `dir` (default: a fresh folder in the temporary directory,
+    /// removed afterwards).
+    public static func run(paper: Bool, dir: String?, repeats: Int) throws {
+        var sizes: [(String, Int)] = [("tiny", 1_700_000)]
+        if paper { sizes.append(("paper", 300_000_000)) }
+        let base = dir ?? NSTemporaryDirectory() + "ifer-bench-checkpoint-\(getpid())"
+        defer { if dir == nil { try? FileManager.default.removeItem(atPath: base) } }
+        for (label, floats) in sizes {
+            let r = try measure(label: label, floats: floats, dir: base + "/" + label, repeats: repeats)
+            emitJSON(["bench": "checkpoint", "size": r.label, "floats": r.floats, "tensors": r.tensors, "mb": Double(r.bytes) / 1e6,
+                      "ckpt_write_mb_s": r.checkpointWriteMBps, "ckpt_read_mb_s": r.checkpointReadMBps,
+                      "h5_write_mb_s": r.plainWriteMBps, "h5_read_mb_s": r.plainReadMBps,
+                      "ckpt_write_s": r.checkpointWrite, "ckpt_read_s": r.checkpointRead, "repeats": repeats])
+        }
     }
 
     /// Runs `repeats` rounds of each measurement in `dir` (removed afterwards).
-    public static func run(label: String, floats: Int, dir: String, repeats: Int = 3) throws -> CheckpointBenchResult {
-        precondition(floats > 0 && repeats > 0)
+    public static func measure(label: String, floats: Int, dir: String, repeats: Int = 3) throws -> CheckpointBenchResult {
+        guard floats > 0, repeats > 0 else {
+            throw CheckpointError(.io, path: dir, "bench: need a positive size and repeat count (got \(floats) floats, \(repeats) repeats)")
+        }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let params = makeParams(floats: floats)
@@ -71,34 +78,34 @@ public enum CheckpointBench {
         for rep in 0..<repeats {
             let state = CheckpointState(stage: "bench", step: rep, epoch: 0, worldSize: 1, config: "bench: \(label)\n",
                                         params: params, ranks: [RankState(rng: [1, 2, 3, 0], cursor: [0, 0])])
-            var t0 = now()
+            var t0 = MonotonicClock.now()
             let path = try CheckpointWriter.save(state, runDir: runDir, keep: 1)
-            cw.append(now() - t0)
-            t0 = now()
+            cw.append(MonotonicClock.now() - t0)
+            t0 = MonotonicClock.now()
             let reader = try CheckpointReader(path: path)
             try reader.loadInto(params: targets)
             reader.close()
-            cr.append(now() - t0)
+            cr.append(MonotonicClock.now() - t0)
 
             let plain = (dir as NSString).appendingPathComponent("plain.h5")
             let all = Tensor(zeros: [floats])
             var off = 0
             for p in params { (all.ptr + off).update(from: p.tensor.ptr, count: p.tensor.count); off += p.tensor.count }
-            t0 = now()
+            t0 = MonotonicClock.now()
             do {
                 let f = try H5File(path: plain, mode: .create)
                 try f.createDataset("/all", of: Float.self, shape: [floats]).write(UnsafeBufferPointer(all.buffer))
                 f.close()
             }
             try Durable.fsync(path: plain)
-            pw.append(now() - t0)
-            t0 = now()
+            pw.append(MonotonicClock.now() - t0)
+            t0 = MonotonicClock.now()
             do {
                 let f = try H5File(path: plain, mode: .readOnly)
                 try f.openDataset("/all").read(into: all.buffer)
                 f.close()
             }
-            pr.append(now() - t0)
+            pr.append(MonotonicClock.now() - t0)
             try? FileManager.default.removeItem(atPath: plain)
         }
         // The loaded values must equal what was written: a benchmark of a broken reader is worthless.

@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+import IFERTrain
+
+/// `ifer bench step --config FILE`: images/s of the stage's own training step, the one the driver
+/// runs (`TrainingStage.trainStep`: for asit the D step and the E step, for ifer the classifier
+/// update), on one fixed in-memory batch, with the model FLOP utilisation against sgemm measured in
+/// the same run. The stage is built exactly as `ifer train` builds it, on a small synthetic
+/// RAF-DB shard set written to a scratch folder at the model's resolution.
+///
+/// FLOPs per asit step are estimated from the analytic forward MACs (2 FLOPs per MAC; E encoder,
+/// G generator, D one discriminator branch): D step = E + G (no-grad reconstruction) + 2 x (D
+/// forward + backward ≈ 3D) on real and fake + 2 D (key branch) = E + G + 8D; E step = 3E
+/// (forward + backward) + 2G (forward + input gradient) + G (distribution-loss samples) + 3D
+/// (query forward + input gradient, key forward). Direct-convolution FLOPs are counted, not the
+/// fewer multiplications the Winograd path performs. For the ifer stage: 3 x the encoder and head.
+public enum StepBench {
+    public static func run(configFile: String, overrides: [String] = [], batch: Int, threads: [Int], minTime: Double) throws {
+        let scratch = NSTemporaryDirectory() + "ifer-bench-step-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let probe = try RunConfig.load(file: configFile, overrides: overrides)
+        let size = try StageTable.stage(named: probe.train.stage).data(probe).imageSize
+        let comm = SingleProcess()
+        _ = try SynthWriter.write(SynthOptions(layout: .rafdb, count: max(4 * batch, 64), resolution: size, seed: 0),
+                                  to: URL(fileURLWithPath: scratch + "/rafdb"), encoder: IFERIOSynthEncoder())
+        _ = try ShardCoordinator.run(ShardOptions(dataset: .rafdb, root: scratch + "/rafdb", out: scratch + "/shards", resolution: size), comm: comm)
+        let config = try RunConfig.load(file: configFile, overrides: overrides + [
+            "data.shards=\(scratch)/shards", "train.batch_size=\(batch)", "data.prefetch=0", "log.bar=off", "train.micro_batches=1"])
+        var log = Logger(label: "ifer.bench")
+        log.logLevel = .error
+        let driver = try StageDriver(config: config, comm: comm, runDir: scratch + "/run", log: log)
+        _ = try driver.start(resume: "none")
+        let fixed = try driver.trainLoader.next()
+
+        let nets = try ModelInventory.networks(config.model, all: true)
+        func macs(_ n: String) -> Double { Double(nets.first { $0.name == n }?.macs ?? 0) }
+        let e = macs("encoder"), g = macs("generator"), d = macs("discriminator_q"), head = macs("ifer_head")
+        let stepMACs = config.train.stage == InversionStage.name ? (e + g + 8 * d) + (3 * e + 3 * g + 3 * d) : 3 * (e + head)
+        let stepFLOPs = 2 * stepMACs * Double(batch)
+
+        var rng = Philox(seed: 7)
+        for th in threads {
+            Threads.setBLAS(th)
+            // th-core sgemm rate in the same run, the MFU denominator.
+            let n = 1024
+            let a = Tensor.randn([n, n], &rng), b = Tensor.randn([n, n], &rng), c = Tensor(zeros: [n, n])
+            let gemm = Timing.measure(minTime: 0.5) {
+                sgemm(transA: false, transB: false, m: n, n: n, k: n, a: a.ptr, lda: n, b: b.ptr, ldb: n, beta: 0, c: c.ptr, ldc: n)
+            }
+            let peak = 2 * pow(Double(n), 3) / (gemm.medianMs * 1e-3)
+            var step = 0
+            let t = try Timing.measure(warmup: 2, reps: 5, minTime: minTime) {
+                _ = try driver.stage.trainStep(fixed, step: step)
+                step += 1
+            }
+            let flops = stepFLOPs / (t.medianMs * 1e-3)
+            emitJSON(["case": "\(config.train.stage)_step_b\(batch)", "config": configFile, "stage": config.train.stage, "threads": th,
+                      "ms": t.medianMs, "images_per_s": Double(batch) / (t.medianMs * 1e-3), "step_flops": Int(stepFLOPs),
+                      "gflops": flops / 1e9, "sgemm_gflops": peak / 1e9, "mfu": flops / peak, "reps": t.reps])
+        }
+    }
+}
