@@ -320,11 +320,15 @@ case_shard_fault() {
 }
 
 # Item 4 of issue 12: a run checkpointed at 2 ranks resumes at 3 and at 1 (global batch 12);
-# its remaining losses and final parameters equal the 2-rank run's within TOL. Mixup and cutmix
+# its remaining losses and final parameters equal the 2-rank run's within WORLD_TOL (absolute). Mixup and cutmix
 # are off (micro config): their partners are rank-local and would depend on the world size.
-WORLD_TOL=${IFER_WORLD_TOL:-1e-4}
+# Measured: 2.4e-7 after 15 steps on either world size (the all-reduce sums 3 or 1 partial
+# gradients instead of 2, in another order; Adam carries the last-bit differences on).
+WORLD_TOL=${IFER_WORLD_TOL:-1e-5}
 case_world_size() {
   local n run ok=0 d
+  python3 -c "import h5py" 2>/dev/null || python3 -m pip install -q h5py 2>/dev/null \
+    || { echo "  needs h5py (python3 -m pip install h5py)"; return 1; }
   for n in 3 1; do
     run=$W/world-$n
     train "$n" "$run" --resume "$(ckpt "$REF" 15)" --set train.stop_after=$((END - 15)) \
@@ -347,11 +351,8 @@ print(len(common), max((abs(a[s] - b[s]) for s in common), default=float("nan"))
 EOF
 )
     echo "  2 -> $n ranks: max |param diff| at step $END = $d; losses compared at ${lossdiff% *} steps, max |diff| = ${lossdiff#* }"
-    # h5diff -d: every parameter element within WORLD_TOL (absolute); losses the same.
-    h5diff -q -d "$WORLD_TOL" "$(ckpt "$run" $END)" "$(ckpt "$REF" $END)" /params /params > /dev/null 2>&1 \
-      || { echo "  parameters differ by more than $WORLD_TOL"; ok=1; }
-    awk -v l="${lossdiff#* }" -v t="$WORLD_TOL" -v c="${lossdiff% *}" 'BEGIN { exit !(l <= t && c >= 15) }' \
-      || { echo "  losses differ by more than $WORLD_TOL (or too few compared)"; ok=1; }
+    awk -v d="$d" -v l="${lossdiff#* }" -v t="$WORLD_TOL" -v c="${lossdiff% *}" 'BEGIN { exit !(d + 0 == d && d <= t && l <= t && c >= 15) }' \
+      || { echo "  above the tolerance $WORLD_TOL (or too few losses compared)"; ok=1; }
   done
   return $ok
 }
