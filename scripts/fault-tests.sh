@@ -417,6 +417,8 @@ submit_job() {   # submit_job SCRIPT RUN [overrides...] -> job id; no sbatch opt
 job_state() { scontrol show job -o "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2; }
 job_final() { case "$(job_state "$1")" in COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY) return 0 ;; *) return 1 ;; esac; }
 
+preempted_or_ended() { grep -q "preempted at step" "$2" || job_final "$1"; }
+
 # cluster/ifer.sbatch (srun --mpi=pmix) and cluster/ifer-mpirun.sbatch, submitted for real.
 case_slurm_sbatch() {
   slow && return 77
@@ -446,7 +448,8 @@ case_slurm_preempt() {
   j=$(submit_job ifer.sbatch "$run" --set train.stop_after=0 --set train.steps=$TOTAL) || return 1
   wait_for 90 test -f "$(ckpt "$run" 5)" || { echo "  no checkpoint 5 in 90 s"; return 1; }
   scancel --signal=USR1 --batch "$j"
-  wait_for 60 grep -q "preempted at step" "$run.out" || { echo "  no 'preempted at step' in the log:"; tail -5 "$run.out"; return 1; }
+  wait_for 60 preempted_or_ended "$j" "$run.out"
+  grep -q "preempted at step" "$run.out" || { echo "  no 'preempted at step' in the log (job $(job_state "$j")):"; tail -5 "$run.out"; return 1; }
   wait_for 60 grep -q "slurm restart count: 1" "$run.out" || { echo "  the job was not requeued and restarted:"; tail -5 "$run.out"; return 1; }
   # Let the rerun pass step END, then end it (the run would go on to step TOTAL).
   wait_for 120 test -f "$(ckpt "$run" $END)" || { echo "  the rerun did not reach step $END"; return 1; }
