@@ -237,6 +237,26 @@ case_stop_rank() {
   grep -m1 "watchdog:" "$run.log" | sed 's/^/  log: /'
 }
 
+# SIGUSR1 to mpirun (which forwards it to every rank; SIGTERM is the same): at the next step
+# boundary rank 0 writes a checkpoint and every rank exits 85; --resume auto ends bit-identical.
+case_preempt_signal() {
+  local run=$W/preempt mp rc n
+  # shellcheck disable=SC2046
+  mpirun -np 2 -x OPENBLAS_NUM_THREADS "$IFER" train $(train_args) --run-dir "$run" --resume none > "$run.log" 2>&1 &
+  mp=$!
+  wait_for 60 test -f "$(ckpt "$run" 5)" || { echo "  no checkpoint 5 within 60 s"; kill -9 "$mp"; return 1; }
+  kill -USR1 "$mp"
+  if ! wait_for 30 eval '! kill -0 $mp 2>/dev/null'; then kill -9 "$mp"; fi
+  wait "$mp"; rc=$?
+  echo "  mpirun exited $rc after SIGUSR1"
+  [ $rc -eq 85 ] || { echo "  expected exit 85:"; tail -3 "$run.log"; return 1; }
+  n=$(grep -o "preempted at step [0-9]*" "$run.log" | head -1 | grep -o "[0-9]*$")
+  [ -n "$n" ] || { echo "  no 'preempted at step N' in the log"; return 1; }
+  [ "$(latest_step "$run")" -eq "$n" ] || { echo "  latest names step $(latest_step "$run"), preempted at $n"; return 1; }
+  echo "  preempted at step $n"
+  resume_to_end 2 "$run" "$n"
+}
+
 # A NaN loss on one rank (IFER_FAULT_NONFINITE=STEP:RANK), policy stop: every rank exits 1, the
 # message names the step and rank, and no checkpoint is written after the last good one.
 case_nonfinite_stop() {
@@ -477,7 +497,7 @@ case_slurm_requeue() {
 
 # ---------------------------------------------------------------- main
 
-CASES=(kill_rank kill_during_checkpoint corrupt_newest stop_rank nonfinite_stop nonfinite_skip disk_full
+CASES=(kill_rank kill_during_checkpoint corrupt_newest stop_rank preempt_signal nonfinite_stop nonfinite_skip disk_full
        shard_fault world_size netns_train netns_kill slurm_sbatch slurm_preempt slurm_requeue)
 if [ "${1:-}" = list ]; then printf '%s\n' "${CASES[@]}"; exit 0; fi
 selected=("$@")
