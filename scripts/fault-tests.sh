@@ -499,14 +499,24 @@ case_slurm_requeue() {
 
 CASES=(kill_rank kill_during_checkpoint corrupt_newest stop_rank preempt_signal nonfinite_stop nonfinite_skip disk_full
        shard_fault world_size netns_train netns_kill slurm_sbatch slurm_preempt slurm_requeue)
-if [ "${1:-}" = list ]; then printf '%s\n' "${CASES[@]}"; exit 0; fi
-selected=("$@")
-t_start=$(date +%s)
-echo "fault-tests: work folder $W"
-setup_data || { echo "fault-tests: data setup failed; see $W/synth.log, $W/shard.log"; IFER_FAULT_KEEP=1; exit 1; }
-setup_reference || { echo "fault-tests: reference run failed:"; tail -20 "$REF.log"; IFER_FAULT_KEEP=1; exit 1; }
-setup_stopped || { echo "fault-tests: stopped run failed:"; tail -20 "$STOPPED.log"; IFER_FAULT_KEEP=1; exit 1; }
-for c in "${CASES[@]}"; do run_case "$c"; done
-echo "fault-tests: $(( $(date +%s) - t_start )) s; skipped $skipped${failures[*]:+; failed: ${failures[*]}}"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+main() {
+  if [ "${1:-}" = list ]; then printf '%s\n' "${CASES[@]}"; return 0; fi
+  selected=("$@")
+  local c t_start
+  for c in "${selected[@]}"; do
+    printf '%s\n' "${CASES[@]}" | grep -qx "$c" || { echo "fault-tests: no case '$c' (scripts/fault-tests.sh list)" >&2; return 2; }
+  done
+  t_start=$(date +%s)
+  echo "fault-tests: work folder $W"
+  setup_data || { echo "fault-tests: data setup failed; see $W/synth.log, $W/shard.log"; IFER_FAULT_KEEP=1; return 1; }
+  setup_reference || { echo "fault-tests: reference run failed:"; tail -20 "$REF.log"; IFER_FAULT_KEEP=1; return 1; }
+  setup_stopped || { echo "fault-tests: stopped run failed"; IFER_FAULT_KEEP=1; return 1; }
+  for c in "${CASES[@]}"; do run_case "$c"; done
+  echo "fault-tests: $(( $(date +%s) - t_start )) s; skipped $skipped${failures[*]:+; failed: ${failures[*]}}"
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}
+
+# One function call, so bash has read the whole file before anything runs (editing the script
+# while it runs cannot change what this run does).
+main "$@"; exit
