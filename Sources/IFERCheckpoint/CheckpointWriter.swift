@@ -43,19 +43,24 @@ public enum CheckpointWriter {
 
         try writeFile(state, to: tmp)
         try faultHook?(.datasetsWritten)
+        try FaultInjection.checkpointPhase(.datasetsWritten, path: tmp)
         try Durable.fsync(path: tmp)
         try faultHook?(.fileSynced)
+        try FaultInjection.checkpointPhase(.fileSynced, path: tmp)
         let digest: String
         do { digest = try SHA256.hexHash(file: tmp) } catch { throw CheckpointError(.io, path: tmp, "\(error)") }
         // sha256sum's format, so `sha256sum -c ckpt-….h5.sha256` works from the checkpoint directory.
         try Durable.writeTextAtomically("\(digest)  \(name)\n", to: sidecar)
         try faultHook?(.sidecarWritten)
+        try FaultInjection.checkpointPhase(.sidecarWritten, path: tmp)
         try Durable.rename(tmp, to: final)
         renamed = true
         try Durable.fsync(path: dir)
         try faultHook?(.renamed)
+        try FaultInjection.checkpointPhase(.renamed, path: final)
         try Durable.writeTextAtomically(name + "\n", to: (dir as NSString).appendingPathComponent(CheckpointFormat.latestFile))
         try faultHook?(.latestUpdated)
+        try FaultInjection.checkpointPhase(.latestUpdated, path: final)
         prune(dir: dir, keep: keep, currentStep: state.step)
         return final
     }
