@@ -31,6 +31,12 @@ struct PNGHeader: Equatable {
     var colorType: Int
     var interlaced: Bool
     var hasAlpha: Bool
+
+    /// 16-bit images are read as 16-bit linear samples (libpng does no gamma work on linear in,
+    /// linear out) and reduced to their high byte here, except 16-bit with alpha, not interlaced:
+    /// linear output would be premultiplied, so those are read as 8-bit (libpng's round(v / 257)).
+    /// (libpng 1.6's 16 -> 8-bit reduction scrambles interlaced images, so it is never used for them.)
+    var readsLinear: Bool { bitDepth == 16 && (!hasAlpha || interlaced) }
 }
 
 private let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
@@ -90,7 +96,6 @@ func sanitizePNG(_ bytes: [UInt8], path: String, maxPixels: Int) throws -> (PNGH
             header = PNGHeader(width: w, height: h, bitDepth: depth, colorType: colour, interlaced: interlace != 0,
                                hasAlpha: colour == 4 || colour == 6)
             out += whole
-            if depth == 16 { out += pngChunk("sRGB", [0]) }
         } else if type == "IHDR" {
             throw IOError(path: path, "corrupt PNG: second IHDR chunk at byte \(pos)")
         } else if type == "PLTE" || type == "IDAT" || type == "tRNS" {
@@ -110,6 +115,9 @@ func sanitizePNG(_ bytes: [UInt8], path: String, maxPixels: Int) throws -> (PNGH
     }
     guard let header else { throw IOError(path: path, "truncated PNG: no IHDR chunk") }
     guard sawIEND else { throw IOError(path: path, "truncated PNG: no IEND chunk (the file ends at byte \(bytes.count))") }
+    // 16-bit read as 8-bit (see decodePNG): an sRGB chunk right after IHDR stops libpng treating
+    // the samples as linear light.
+    if header.bitDepth == 16 && !header.readsLinear { out.insert(contentsOf: pngChunk("sRGB", [0]), at: 8 + 25) }
     // Bytes of filtered scanlines if not interlaced (interlacing only adds to this).
     let channels = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][header.colorType] ?? 4
     let rowBytes = (header.width * channels * max(header.bitDepth, 1) + 7) / 8 + 1
@@ -129,8 +137,9 @@ public func decodePNG(_ bytes: [UInt8], path: String, options: ImageDecodeOption
     // libpng reads from `stream` until png_image_finish_read returns, so both calls stay inside
     // one withUnsafeBytes (the array must not be released in between).
     let channels = header.hasAlpha ? 4 : 3
+    let sampleBytes = header.readsLinear ? 2 : 1
     var failure: String? = nil
-    var pixels = [UInt8]()
+    var raw = [UInt8]()
     stream.withUnsafeBytes { src in
         var image = cpng_image_init()
         defer { png_image_free(&image) }
@@ -138,13 +147,13 @@ public func decodePNG(_ bytes: [UInt8], path: String, options: ImageDecodeOption
             failure = pngMessage(&image)
             return
         }
-        image.format = header.hasAlpha ? cpng_format_rgba() : cpng_format_rgb()
+        image.format = (header.hasAlpha ? cpng_format_rgba() : cpng_format_rgb()) | (header.readsLinear ? cpng_format_linear() : 0)
         guard Int(image.width) == header.width, Int(image.height) == header.height else {
             failure = "libpng read \(image.width)x\(image.height), IHDR says \(header.width)x\(header.height)"
             return
         }
         // Uninitialised: pages are only touched as libpng writes rows.
-        pixels = [UInt8](unsafeUninitializedCapacity: header.width * header.height * channels) { buf, count in
+        raw = [UInt8](unsafeUninitializedCapacity: header.width * header.height * channels * sampleBytes) { buf, count in
             if png_image_finish_read(&image, nil, buf.baseAddress, 0, nil) == 0 {
                 failure = pngMessage(&image)
                 count = 0
@@ -155,8 +164,30 @@ public func decodePNG(_ bytes: [UInt8], path: String, options: ImageDecodeOption
     }
     if let failure { throw IOError(path: path, "PNG decode failed: \(failure)") }
     let width = header.width, height = header.height
+    var pixels = header.readsLinear ? highBytes(raw, pixels: width * height, alpha: header.hasAlpha) : raw
     if header.hasAlpha { dropAlpha(&pixels, pixels: width * height, background: options.background) }
     return RGBImage(width: width, height: height, pixels: pixels)
+}
+
+/// 16-bit native-endian samples (RGB or premultiplied RGBA, as libpng's linear output) -> 8-bit
+/// high bytes, with premultiplied colour divided back by alpha (a fully transparent pixel's colour
+/// is lost: 0).
+func highBytes(_ raw: [UInt8], pixels n: Int, alpha: Bool) -> [UInt8] {
+    let ch = alpha ? 4 : 3
+    var out = [UInt8](repeating: 0, count: n * ch)
+    raw.withUnsafeBytes { r in
+        let s = r.bindMemory(to: UInt16.self)
+        for i in 0..<n {
+            let a = alpha ? Int(s[ch * i + 3]) : 65535
+            for c in 0..<3 {
+                let v = Int(s[ch * i + c])
+                let straight = a == 65535 ? v : (a == 0 ? 0 : min(65535, (v * 65535 + a / 2) / a))
+                out[ch * i + c] = UInt8(straight >> 8)
+            }
+            if alpha { out[ch * i + 3] = UInt8(a >> 8) }
+        }
+    }
+    return out
 }
 
 /// RGBA -> RGB in place: alpha dropped, or the colour composited onto `background`

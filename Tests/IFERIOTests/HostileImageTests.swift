@@ -22,10 +22,26 @@ final class HostileImageTests: XCTestCase {
         let names = try pillowCases("png")
         XCTAssertEqual(names.count, 30, "5 colour types x their bit depths x (plain, interlaced)")
         for name in names {
-            let img = try decodeImage(path: pillowDir + "/" + name)
-            let want = try readFileBytes(pillowDir + "/" + name.replacingOccurrences(of: ".png", with: ".rgb"))
+            let path = pillowDir + "/" + name
+            var img = try decodeImage(path: path)
+            var want = try readFileBytes(pillowDir + "/" + name.replacingOccurrences(of: ".png", with: ".rgb"))
             XCTAssertEqual(img.width * img.height * 3, want.count, name)
+            if name.contains("-d16-i") {
+                // 16-bit interlaced with alpha is read premultiplied, so a fully transparent pixel's
+                // colour is lost (docs/data.md): compare the others. Transparent = black on black
+                // and white on white.
+                let white = try decodeImage(path: path, options: ImageDecodeOptions(background: ImageBackground(255, 255, 255)))
+                let black = try decodeImage(path: path, options: ImageDecodeOptions(background: ImageBackground(0, 0, 0)))
+                let keep = (0..<want.count).filter { !(white.pixels[$0] == 255 && black.pixels[$0] == 0 && img.pixels[$0] == 0) }
+                XCTAssertGreaterThan(keep.count, want.count / 2, name)
+                img.pixels = keep.map { img.pixels[$0] }
+                want = keep.map { want[$0] }
+            }
             XCTAssertLessThanOrEqual(maxDiff(img.pixels, want, name), 1, name)
+            if name.contains("-d16"), !name.hasPrefix("ct4"), !name.hasPrefix("ct6"), name != "ct2-d16.png" {
+                // 16-bit without alpha: exactly the high byte.
+                XCTAssertEqual(img.pixels, want, name)
+            }
         }
     }
 
