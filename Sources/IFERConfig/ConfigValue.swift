@@ -21,7 +21,7 @@ public indirect enum ConfigValue: Equatable {
     /// project: run configs, model configs and `--set` values all come through here.
     public static func parse(_ text: String, source: String) throws -> ConfigValue {
         let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch {
+        do { node = try parseYAMLLimited(text, source: source) } catch let e as ConfigError { throw e } catch {
             throw ConfigError.syntax(file: source, detail: "\(error)")
         }
         guard let node else { return .map([]) }

@@ -1,6 +1,11 @@
 // JPEG through TurboJPEG (tj* calls return codes; the classic libjpeg API would need setjmp).
 // RGB and greyscale JPEGs decode straight to RGB; CMYK/YCCK JPEGs decode to CMYK and are
 // converted here, undoing the inversion Adobe applications store (APP14 "Adobe" marker).
+// Untrusted input: the header is read first and the pixel budget checked before the output is
+// allocated (uninitialised, so pages are only touched as rows are decoded); decoding stops at the
+// first libjpeg warning (TJFLAG_STOPONWARNING: a truncated file claiming a huge image costs
+// nothing) and progressive files are limited to 500 scans (TJFLAG_LIMITSCANS). EXIF orientation is
+// not applied (Pillow's Image.open and torchvision's decode_jpeg default do not either).
 import CTurboJPEG
 
 /// TurboJPEG's message for the last error on `handle`.
@@ -43,7 +48,7 @@ func cmykToRGB(_ cmyk: [UInt8], pixels: Int, inverted: Bool) -> [UInt8] {
 }
 
 /// Decodes JPEG bytes (baseline, progressive, greyscale, CMYK, YCCK) to RGB8.
-public func decodeJPEG(_ bytes: [UInt8], path: String) throws -> RGBImage {
+public func decodeJPEG(_ bytes: [UInt8], path: String, options: ImageDecodeOptions = .default) throws -> RGBImage {
     if bytes.isEmpty { throw IOError(path: path, "empty file, not a JPEG") }
     guard let handle = tjInitDecompress() else { throw IOError(path: path, "cannot start TurboJPEG: \(tjMessage(nil))") }
     defer { tjDestroy(handle) }
@@ -53,26 +58,32 @@ public func decodeJPEG(_ bytes: [UInt8], path: String) throws -> RGBImage {
     }
     if hdr != 0 { throw IOError(path: path, "JPEG header: \(tjMessage(handle))") }
     let width = Int(w), height = Int(h)
-    guard width > 0, height > 0, width * height <= 1 << 28 else {
-        throw IOError(path: path, "JPEG dimensions \(width)x\(height) out of range")
+    guard width > 0, height > 0 else {
+        throw IOError(path: path, "JPEG header claims an image of \(width)x\(height) pixels")
+    }
+    guard width * height <= options.maxPixels else {
+        throw IOError(path: path, "JPEG header claims \(width)x\(height) = \(width * height) pixels, above the decoder's limit of \(options.maxPixels)")
     }
     let isCMYK = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
     let format = isCMYK ? TJPF_CMYK : TJPF_RGB
-    var out = [UInt8](repeating: 0, count: width * height * (isCMYK ? 4 : 3))
-    let rc = out.withUnsafeMutableBufferPointer { dst in
-        bytes.withUnsafeBufferPointer { src in
-            tjDecompress2(handle, src.baseAddress, UInt(src.count), dst.baseAddress, w, 0, h, Int32(format.rawValue), 0)
-        }
-    }
-    // Warnings (e.g. "premature end of data" on a truncated file) also return -1: a partly grey
+    // Warnings (e.g. "premature end of data" on a truncated file) stop the decoder: a partly grey
     // image is still a corrupt input, so refuse it.
+    let flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS
+    var rc: Int32 = 0
+    var out = [UInt8](unsafeUninitializedCapacity: width * height * (isCMYK ? 4 : 3)) { dst, count in
+        rc = bytes.withUnsafeBufferPointer { src in
+            tjDecompress2(handle, src.baseAddress, UInt(src.count), dst.baseAddress, w, 0, h, Int32(format.rawValue), flags)
+        }
+        count = rc == 0 ? dst.count : 0
+    }
     if rc != 0 { throw IOError(path: path, "JPEG decode: \(tjMessage(handle))") }
     if isCMYK { out = cmykToRGB(out, pixels: width * height, inverted: jpegHasAdobeMarker(bytes)) }
     return RGBImage(width: width, height: height, pixels: out)
 }
 
-public func decodeJPEG(path: String) throws -> RGBImage {
-    try decodeJPEG(readFileBytes(path), path: path)
+public func decodeJPEG(path: String, options: ImageDecodeOptions = .default) throws -> RGBImage {
+    let bytes = try readFileBytes(path)
+    return try decodeJPEG(bytes, path: path, options: options)
 }
 
 /// Encodes RGB8 to JPEG with 4:2:0 chroma subsampling; `progressive` writes a progressive file.

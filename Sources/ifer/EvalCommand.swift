@@ -86,8 +86,17 @@ func resolveCheckpoint(_ spec: String, comm: Communicator) throws -> String {
         throw ValidationError("no such checkpoint or run folder: \(spec)")
     }
     guard isDir.boolValue else { return spec }
-    guard let path = try Resume.resolveCollective("auto", runDir: spec, comm: comm).path else {
-        throw ValidationError("\(spec) holds no valid checkpoint (looked in \(spec)/checkpoints)")
+    let decision = try Resume.resolveCollective("auto", runDir: spec, comm: comm)
+    guard let path = decision.path else {
+        throw ValidationError("\(spec) holds no valid checkpoint (looked in \(spec)/checkpoints)"
+                              + (decision.warnings.isEmpty ? "" : ": " + decision.warnings.joined(separator: "; ")))
+    }
+    // Never answer silently with an older model: say which checkpoint is used and what was skipped.
+    for w in decision.warnings {
+        FileHandle.standardError.write(Data("warning: \(spec): \(w)\n".utf8))
+    }
+    if !decision.warnings.isEmpty {
+        FileHandle.standardError.write(Data("warning: \(spec): using \(path), not the newest checkpoint file\n".utf8))
     }
     return path
 }

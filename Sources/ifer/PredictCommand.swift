@@ -5,8 +5,9 @@ import IFERTrain
 /// `ifer predict --checkpoint CKPT|RUN_DIR IMAGE... [--top K] [--json]`: the expression of each
 /// face image (PNG or JPEG of any kind the shard coordinator reads), prepared as sharding does:
 /// the centred square of the image, resampled with anti-aliasing to the model's input size.
-/// An unreadable image is reported naming the file; the others are still classified, and the
-/// exit status is 1 when any failed.
+/// An unreadable image is reported naming the file (on stderr, and with --json also as a line
+/// {"image": FILE, "error": MESSAGE} on stdout); the others are still classified, and the exit
+/// status is 1 when any failed.
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict", abstract: "Classify face images (PNG / JPEG) with an ifer-stage checkpoint.")
@@ -37,8 +38,10 @@ struct PredictCommand: ParsableCommand {
                 report(file, probs, trained.classNames)
             } catch {
                 failed += 1
-                let message = "\(error)"
-                FileHandle.standardError.write(Data("error: \(message.contains(file) ? message : file + ": " + message)\n".utf8))
+                let raw = "\(error)"
+                let message = raw.contains(file) ? raw : file + ": " + raw
+                FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+                if json { printJSON(["image": file, "error": message]) }
             }
         }
         if failed > 0 { throw ExitCode(1) }
@@ -52,13 +55,17 @@ struct PredictCommand: ParsableCommand {
                 "probability": Double(probs[order.first ?? 0]),
                 "top": order.map { ["class": names[$0], "probability": Double(probs[$0])] as [String: Any] },
             ]
-            if let data = try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) {
-                print(String(decoding: data, as: UTF8.self))
-            }
+            printJSON(record)
             return
         }
         let rest = order.dropFirst().map { String(format: "%@ %.3f", names[$0], probs[$0]) }.joined(separator: ", ")
         let best = order.first ?? 0
         print(String(format: "%@: %@ %.3f", file, names[best], probs[best]) + (rest.isEmpty ? "" : " (\(rest))"))
+    }
+
+    private func printJSON(_ record: [String: Any]) {
+        if let data = try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) {
+            print(String(decoding: data, as: UTF8.self))
+        }
     }
 }

@@ -65,21 +65,24 @@ public final class ShardDataset {
                 guard shape == [e.count, r, r, 3] else {
                     throw DataError.badShard(path: p, detail: "/images has shape \(shape), manifest says [\(e.count), \(r), \(r), 3]")
                 }
-                let l = try f.read("/labels", as: Int16.self)
-                guard l.count == e.count else { throw DataError.badShard(path: p, detail: "/labels has \(l.count) entries, expected \(e.count)") }
-                for v in l where Int(v) >= m.classNames.count || v < -1 {
-                    throw DataError.badShard(path: p, detail: "/labels holds \(v), outside -1..<\(m.classNames.count)")
+                // Images are stored uncompressed, so a file shorter than its pixels is forged or truncated
+                // (an HDF5 dataset can claim any size; nothing below may allocate by a claimed size first).
+                let fileBytes = (try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int) ?? 0
+                guard e.count <= fileBytes / (r * r * 3) else {
+                    throw DataError.badShard(path: p, detail: "/images claims \(e.count) images of \(r)x\(r) but the file has only \(fileBytes) bytes")
                 }
-                labels += l.map(Int.init)
-                if f.exists("/valence") && f.exists("/arousal") {
-                    let va = try f.read("/valence", as: Float.self), ar = try f.read("/arousal", as: Float.self)
-                    guard va.count == e.count, ar.count == e.count else {
-                        throw DataError.badShard(path: p, detail: "/valence or /arousal does not have \(e.count) entries")
-                    }
-                    valence += va; arousal += ar
+                let l = try Self.readColumn(f, "/labels", as: Int16.self, count: e.count, path: p)
+                labels += try Self.checkedLabels(l, classCount: m.classNames.count, path: p)
+                if f.exists("/valence") || f.exists("/arousal") {
+                    valence += try Self.readColumn(f, "/valence", as: Float.self, count: e.count, path: p)
+                    arousal += try Self.readColumn(f, "/arousal", as: Float.self, count: e.count, path: p)
                 } else {
                     valence += [Float](repeating: .nan, count: e.count)
                     arousal += [Float](repeating: .nan, count: e.count)
+                }
+                let sourceShape = try f.exists("/source") ? f.shape(of: "/source") : []
+                guard sourceShape == [e.count] else {
+                    throw DataError.badShard(path: p, detail: "/source has shape \(sourceShape), expected [\(e.count)]")
                 }
                 parts.append(Part(path: p, file: f, images: images, start: start, count: e.count))
                 start += e.count
@@ -99,6 +102,31 @@ public final class ShardDataset {
         self.arousal = arousal
         self.parts = parts
         self.starts = parts.map(\.start)
+    }
+
+    /// A one-dimensional dataset of `count` elements of type T, its shape checked before it is read.
+    private static func readColumn<T: H5Element>(_ f: H5File, _ key: String, as type: T.Type, count: Int, path: String) throws -> [T] {
+        guard f.exists(key) else { throw DataError.badShard(path: path, detail: "\(key) is missing") }
+        let shape = try f.shape(of: key)
+        guard shape == [count] else { throw DataError.badShard(path: path, detail: "\(key) has shape \(shape), expected [\(count)]") }
+        let dtype = try f.dtype(of: key)
+        guard dtype == T.h5dtype else { throw DataError.badShard(path: path, detail: "\(key) holds \(dtype), expected \(T.h5dtype)") }
+        return try f.read(key, as: type)
+    }
+
+    /// Labels of one shard: with class names every label must be a class (0..<classCount; -1,
+    /// "unlabelled", would index outside the targets); without class names every label must be -1.
+    private static func checkedLabels(_ raw: [Int16], classCount: Int, path: String) throws -> [Int] {
+        for (i, v) in raw.enumerated() {
+            if classCount > 0 && !(0..<classCount).contains(Int(v)) {
+                let what = v == -1 ? "-1 (unlabelled)" : "\(v)"
+                throw DataError.badShard(path: path, detail: "/labels[\(i)] is \(what), but this labelled dataset has classes 0..<\(classCount)")
+            }
+            if classCount == 0 && v != -1 {
+                throw DataError.badShard(path: path, detail: "/labels[\(i)] is \(v), but the manifest lists no classes (only -1 is allowed)")
+            }
+        }
+        return raw.map(Int.init)
     }
 
     /// Bytes of one image (resolution^2 * 3).

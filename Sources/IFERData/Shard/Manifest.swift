@@ -1,5 +1,11 @@
 import Foundation
 
+/// The HDF5 shard format (DESIGN section 7): attributes `format` and `format_version` of every shard.
+public enum ShardFormat {
+    public static let name = "ifer-shard"
+    public static let version: Int64 = 1
+}
+
 /// One shard as the manifest lists it: file name relative to the manifest, split, image count and
 /// the SHA-256 of the whole file (checked when a loader opens it).
 public struct ShardEntry: Codable, Equatable, Sendable {
@@ -56,9 +62,11 @@ public struct Manifest: Codable, Equatable, Sendable {
         guard m.formatVersion <= currentVersion else {
             throw DataError.badShard(path: path, detail: "format_version \(m.formatVersion) is newer than this build understands (\(currentVersion))")
         }
-        guard m.resolution > 0 else { throw DataError.badShard(path: path, detail: "resolution \(m.resolution) is not positive") }
-        for s in m.shards where s.file.contains("/") || s.file.hasPrefix(".") || s.count < 0 {
-            throw DataError.badShard(path: path, detail: "shard entry '\(s.file)' is not a plain file name with a count >= 0")
+        guard (1...16384).contains(m.resolution) else {
+            throw DataError.badShard(path: path, detail: "resolution \(m.resolution) is not in 1...16384")
+        }
+        for s in m.shards where s.file.contains("/") || s.file.hasPrefix(".") || s.count < 0 || s.count > 1 << 40 {
+            throw DataError.badShard(path: path, detail: "shard entry '\(s.file)' is not a plain file name with a count in 0...2^40")
         }
         return m
     }

@@ -1,12 +1,6 @@
 import Foundation
 import IFERIO
 
-/// The HDF5 shard format (DESIGN section 7).
-public enum ShardFormat {
-    public static let name = "ifer-shard"
-    public static let version: Int64 = 1
-}
-
 /// Writes one planned shard: decodes every source, crops and resamples it to resolution x
 /// resolution, and stores images, labels, valence/arousal and source paths. Sources that cannot
 /// be used are skipped with a reason, never fatal. The file is written under a temporary name,
