@@ -43,11 +43,8 @@ public indirect enum ConfigValue: Equatable {
             var out: [(String, ConfigValue)] = []
             for (k, v) in m {
                 guard let key = k.string else { throw ConfigError.syntax(file: source, detail: "non-string key under '\(path)'") }
-                let full = path.isEmpty ? key : path + "." + key
-                if out.contains(where: { $0.0 == key }) {
-                    throw ConfigError.syntax(file: source, detail: "duplicate key '\(full)'")
-                }
-                out.append((key, try from(v, path: full, source: source)))
+                // Duplicate keys were refused by parseYAMLLimited, with their lines.
+                out.append((key, try from(v, path: path.isEmpty ? key : path + "." + key, source: source)))
             }
             return .map(out)
 
