@@ -15,12 +15,18 @@ public struct CheckpointBenchResult {
     public var checkpointRead: Double
     public var plainWrite: Double
     public var plainRead: Double
+    /// Reads after the file's pages were dropped from the page cache (what a new process reading
+    /// a checkpoint written long ago sees): the disk's speed, not memory's.
+    public var checkpointReadCold: Double
+    public var plainReadCold: Double
 
     private func mbps(_ seconds: Double) -> Double { Double(bytes) / 1e6 / max(seconds, 1e-9) }
     public var checkpointWriteMBps: Double { mbps(checkpointWrite) }
     public var checkpointReadMBps: Double { mbps(checkpointRead) }
     public var plainWriteMBps: Double { mbps(plainWrite) }
     public var plainReadMBps: Double { mbps(plainRead) }
+    public var checkpointReadColdMBps: Double { mbps(checkpointReadCold) }
+    public var plainReadColdMBps: Double { mbps(plainReadCold) }
 }
 
 public enum CheckpointBench {
@@ -59,6 +65,16 @@ public enum CheckpointBench {
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
+    /// Drops a file's (clean, fsynced) pages from the page cache, so the next read comes from disk.
+    static func dropFromPageCache(_ path: String) {
+        let fd = open(path, O_RDONLY)
+        if fd < 0 { return }
+        #if canImport(Glibc)
+        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
+        #endif
+        close(fd)
+    }
+
     /// Runs `repeats` rounds of each measurement in `dir` (removed afterwards).
     public static func run(label: String, floats: Int, dir: String, repeats: Int = 3) throws -> CheckpointBenchResult {
         precondition(floats > 0 && repeats > 0)
@@ -67,18 +83,21 @@ public enum CheckpointBench {
         let params = makeParams(floats: floats)
         let targets = params.map { (key: $0.key, tensor: Tensor(zeros: $0.tensor.shape)) }
         let runDir = (dir as NSString).appendingPathComponent("run")
-        var cw: [Double] = [], cr: [Double] = [], pw: [Double] = [], pr: [Double] = []
+        var cw: [Double] = [], cr: [Double] = [], pw: [Double] = [], pr: [Double] = [], crc: [Double] = [], prc: [Double] = []
         for rep in 0..<repeats {
             let state = CheckpointState(stage: "bench", step: rep, epoch: 0, worldSize: 1, config: "bench: \(label)\n",
                                         params: params, ranks: [RankState(rng: [1, 2, 3, 0], cursor: [0, 0])])
             var t0 = now()
             let path = try CheckpointWriter.save(state, runDir: runDir, keep: 1)
             cw.append(now() - t0)
-            t0 = now()
-            let reader = try CheckpointReader(path: path)
-            try reader.loadInto(params: targets)
-            reader.close()
-            cr.append(now() - t0)
+            for cold in [false, true] {
+                if cold { dropFromPageCache(path) }
+                t0 = now()
+                let reader = try CheckpointReader(path: path)
+                try reader.loadInto(params: targets)
+                reader.close()
+                if cold { crc.append(now() - t0) } else { cr.append(now() - t0) }
+            }
 
             let plain = (dir as NSString).appendingPathComponent("plain.h5")
             let all = Tensor(zeros: [floats])
@@ -92,13 +111,16 @@ public enum CheckpointBench {
             }
             try Durable.fsync(path: plain)
             pw.append(now() - t0)
-            t0 = now()
-            do {
-                let f = try H5File(path: plain, mode: .readOnly)
-                try f.openDataset("/all").read(into: all.buffer)
-                f.close()
+            for cold in [false, true] {
+                if cold { dropFromPageCache(plain) }
+                t0 = now()
+                do {
+                    let f = try H5File(path: plain, mode: .readOnly)
+                    try f.openDataset("/all").read(into: all.buffer)
+                    f.close()
+                }
+                if cold { prc.append(now() - t0) } else { pr.append(now() - t0) }
             }
-            pr.append(now() - t0)
             try? FileManager.default.removeItem(atPath: plain)
         }
         // The loaded values must equal what was written: a benchmark of a broken reader is worthless.
@@ -107,6 +129,7 @@ public enum CheckpointBench {
         }
         return CheckpointBenchResult(label: label, floats: floats, tensors: params.count, bytes: floats * 4,
                                      checkpointWrite: median(cw), checkpointRead: median(cr),
-                                     plainWrite: median(pw), plainRead: median(pr))
+                                     plainWrite: median(pw), plainRead: median(pr),
+                                     checkpointReadCold: median(crc), plainReadCold: median(prc))
     }
 }
