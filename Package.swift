@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        // SHA-256 with hardware support (BoringSSL assembly) for shard and checkpoint checksums.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Native libraries: each ships shim.h with static inline getters for the macros Swift cannot import.
@@ -34,8 +36,8 @@ let package = Package(
         // Tensor core: float32 tensors, ops with forward and backward side by side, autograd tape,
         // RNG, the monotonic clock and the FNV-1a hash every target uses.
         .target(name: "IFERTensor", dependencies: ["CBLAS"], swiftSettings: fast),
-        // File formats: HDF5, PNG, JPEG, SHA-256, JSON lines.
-        .target(name: "IFERIO", dependencies: ["CHDF5", "CPNG", "CTurboJPEG"], swiftSettings: fast),
+        // File formats: HDF5, PNG, JPEG, SHA-256 (swift-crypto), JSON lines.
+        .target(name: "IFERIO", dependencies: ["CHDF5", "CPNG", "CTurboJPEG", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: fast),
         // Layers: Module protocol with explicit keys, Linear, Conv2d, LayerNorm, attention ...
         .target(name: "IFERLayers", dependencies: ["IFERTensor"], swiftSettings: fast),
         // Config reader: the one YAML reader (ConfigValue), strict typed sections with ranges, ConfigError.

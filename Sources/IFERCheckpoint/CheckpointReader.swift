@@ -140,13 +140,28 @@ public final class CheckpointReader {
 
     /// Reads a float32 dataset into `t` (same element count) and verifies its checksum.
     func readTensor(_ key: String, into t: Tensor) throws {
-        do {
-            let ds = try file.openDataset(key)
-            defer { ds.close() }
-            if try ds.dtype() != .float32 { throw CheckpointError(.corrupt, path: path, "\(key): expected float32, found \(try ds.dtype())") }
-            try ds.read(into: t.buffer)
-            try verify(ds, UnsafeRawBufferPointer(UnsafeBufferPointer(t.buffer)))
-        } catch let e as IOError { throw CheckpointError(.corrupt, path: path, "\(e.key ?? key): \(e.message)") }
+        try readTensors([(key, t)])
+    }
+
+    /// Reads float32 datasets straight into their tensors (same element counts), one after the
+    /// other (the HDF5 library is single-threaded), then verifies every checksum at once over
+    /// the hashing threads (Checksums). The first mismatch in `items` order is reported.
+    func readTensors(_ items: [(key: String, tensor: Tensor)]) throws {
+        var stored: [String] = []
+        stored.reserveCapacity(items.count)
+        for (key, t) in items {
+            do {
+                let ds = try file.openDataset(key)
+                defer { ds.close() }
+                if try ds.dtype() != .float32 { throw CheckpointError(.corrupt, path: path, "\(key): expected float32, found \(try ds.dtype())") }
+                try ds.read(into: t.buffer)
+                stored.append(try storedChecksum(ds))
+            } catch let e as IOError { throw CheckpointError(.corrupt, path: path, "\(e.key ?? key): \(e.message)") }
+        }
+        let have = Checksums.hexDigests(items.map(\.tensor))
+        for (i, (key, _)) in items.enumerated() where have[i] != stored[i] {
+            throw CheckpointError(.corrupt, path: path, "\(key): dataset checksum mismatch (\(have[i]) vs stored \(stored[i]))")
+        }
     }
 
     func readArray<T: H5Element>(_ key: String, as: T.Type) throws -> [T] {
@@ -159,22 +174,28 @@ public final class CheckpointReader {
         } catch let e as IOError { throw CheckpointError(.corrupt, path: path, "\(e.key ?? key): \(e.message)") }
     }
 
-    private func verify(_ ds: H5Dataset, _ bytes: UnsafeRawBufferPointer) throws {
+    private func storedChecksum(_ ds: H5Dataset) throws -> String {
         guard let want = try? ds.attribute(CheckpointFormat.datasetChecksumAttribute).stringValue else {
             throw CheckpointError(.corrupt, path: path, "\(ds.key): missing '\(CheckpointFormat.datasetChecksumAttribute)' attribute")
         }
+        return want
+    }
+
+    private func verify(_ ds: H5Dataset, _ bytes: UnsafeRawBufferPointer) throws {
+        let want = try storedChecksum(ds)
         let have = SHA256.hexHash(bytes)
         if have != want { throw CheckpointError(.corrupt, path: path, "\(ds.key): dataset checksum mismatch (\(have) vs stored \(want))") }
     }
 
     /// Reads one named tensor group fully (params or buffers).
     private func readTensors(under group: String) throws -> [(key: String, tensor: Tensor)] {
-        try datasets(under: group).map { (key, shape) in
+        let out = try datasets(under: group).map { (key, shape) in
             let t = Tensor(zeros: shape)
             t.name = key
-            try readTensor("\(group)/\(key)", into: t)
-            return (key, t)
+            return (key: key, tensor: t)
         }
+        try readTensors(out.map { ("\(group)/\($0.key)", $0.tensor) })
+        return out
     }
 
     public func optimizer(_ name: String) throws -> OptimizerState {
@@ -183,15 +204,13 @@ public final class CheckpointReader {
         for (key, shape) in try datasets(under: base) {
             let full = "\(base)/\(key)"
             switch try file.dtype(of: full) {
-            case .float32:
-                let t = Tensor(zeros: shape)
-                try readTensor(full, into: t)
-                o.tensors.append((key, t))
+            case .float32: o.tensors.append((key, Tensor(zeros: shape)))  // read below, all at once
             case .int64: o.int64s.append((key, try readArray(full, as: Int64.self)))
             case .float64 where shape.isEmpty: o.scalars.append((key, try readArray(full, as: Double.self)[0]))
             case let other: throw CheckpointError(.corrupt, path: path, "\(full): unexpected \(other) dataset of shape \(shape)")
             }
         }
+        try readTensors(o.tensors.map { ("\(base)/\($0.key)", $0.tensor) })
         return o
     }
 
@@ -247,7 +266,7 @@ public final class CheckpointReader {
                                   "does not match the model (\(problems.count) problem\(problems.count == 1 ? "" : "s")):\n  "
                                     + problems.joined(separator: "\n  "))
         }
-        for (k, t) in params { try readTensor("\(CheckpointFormat.params)/\(k)", into: t) }
-        for (k, t) in buffers { try readTensor("\(CheckpointFormat.buffers)/\(k)", into: t) }
+        try readTensors(params.map { ("\(CheckpointFormat.params)/\($0.key)", $0.tensor) }
+                        + buffers.map { ("\(CheckpointFormat.buffers)/\($0.key)", $0.tensor) })
     }
 }

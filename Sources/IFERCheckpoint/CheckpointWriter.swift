@@ -1,9 +1,10 @@
 // Writes checkpoints crash-safely (DESIGN.md section 8). The sequence, and why each step:
 //   1. write every dataset to ".ckpt-<step>.h5.tmp-<pid>" (never matches ckpt-*.h5, so a crash
 //      mid-write leaves nothing a reader would pick up) and close it;
-//   2. fsync the temporary file so its bytes are on disk before any name points at them;
-//   3. hash the whole file and write "<name>.sha256" (atomically), so readers can refuse a
-//      corrupt file before the HDF5 parser touches it;
+//   2. fsync the temporary file so its bytes are on disk before any name points at them, and
+//      meanwhile hash the whole file (from the page cache, on a second thread);
+//   3. write "<name>.sha256" (atomically), so readers can refuse a corrupt file before the
+//      HDF5 parser touches it;
 //   4. rename the temporary file to "ckpt-<step:08>.h5" and fsync the directory (the rename
 //      itself is now durable);
 //   5. update "latest" (temporary + fsync + rename + directory fsync), last, so it only ever
@@ -44,11 +45,10 @@ public enum CheckpointWriter {
         try writeFile(state, to: tmp)
         try faultHook?(.datasetsWritten)
         try FaultInjection.checkpointPhase(.datasetsWritten, path: tmp)
-        try Durable.fsync(path: tmp)
+        // fsync waits for the disk while the whole file is hashed from the page cache.
+        let digest = try Durable.fsyncWhileHashing(path: tmp)
         try faultHook?(.fileSynced)
         try FaultInjection.checkpointPhase(.fileSynced, path: tmp)
-        let digest: String
-        do { digest = try SHA256.hexHash(file: tmp) } catch { throw CheckpointError(.io, path: tmp, "\(error)") }
         // sha256sum's format, so `sha256sum -c ckpt-….h5.sha256` works from the checkpoint directory.
         try Durable.writeTextAtomically("\(digest)  \(name)\n", to: sidecar)
         try faultHook?(.sidecarWritten)
@@ -104,12 +104,16 @@ public enum CheckpointWriter {
             for g in [CheckpointFormat.params, CheckpointFormat.buffers, CheckpointFormat.optimizer, CheckpointFormat.ranks] {
                 try f.createGroup(g)
             }
-            for (k, t) in state.params { try writeTensor(f, "\(CheckpointFormat.params)/\(k)", t) }
-            for (k, t) in state.buffers { try writeTensor(f, "\(CheckpointFormat.buffers)/\(k)", t) }
+            // Every tensor's checksum first, over all threads; then the writes, in order.
+            let tensors = state.params.map(\.tensor) + state.buffers.map(\.tensor) + state.optimizers.flatMap { $0.tensors.map(\.tensor) }
+            var digests = Checksums.hexDigests(tensors).makeIterator()
+            func writeTensor(_ key: String, _ t: Tensor) throws { try CheckpointWriter.writeTensor(f, key, t, digest: digests.next() ?? "") }
+            for (k, t) in state.params { try writeTensor("\(CheckpointFormat.params)/\(k)", t) }
+            for (k, t) in state.buffers { try writeTensor("\(CheckpointFormat.buffers)/\(k)", t) }
             for o in state.optimizers {
                 let base = "\(CheckpointFormat.optimizer)/\(o.name)"
                 try f.createGroup(base)
-                for (k, t) in o.tensors { try writeTensor(f, "\(base)/\(k)", t) }
+                for (k, t) in o.tensors { try writeTensor("\(base)/\(k)", t) }
                 for (k, v) in o.int64s { try writeArray(f, "\(base)/\(k)", v, shape: [v.count]) }
                 for (k, v) in o.scalars { try writeArray(f, "\(base)/\(k)", [v], shape: []) }
             }
@@ -122,12 +126,12 @@ public enum CheckpointWriter {
         }
     }
 
-    private static func writeTensor(_ f: H5File, _ key: String, _ t: Tensor) throws {
+    /// `digest`: the hex SHA-256 of the tensor's bytes (computed beforehand, see Checksums).
+    private static func writeTensor(_ f: H5File, _ key: String, _ t: Tensor, digest: String) throws {
         let ds = try f.createDataset(key, of: Float.self, shape: t.shape)
         defer { ds.close() }
-        let buf = UnsafeBufferPointer(t.buffer)
-        try ds.write(buf)
-        try ds.setAttribute(CheckpointFormat.datasetChecksumAttribute, .string(SHA256.hexHash(UnsafeRawBufferPointer(buf))))
+        try ds.write(UnsafeBufferPointer(t.buffer))
+        try ds.setAttribute(CheckpointFormat.datasetChecksumAttribute, .string(digest))
     }
 
     private static func writeArray<T: H5Element>(_ f: H5File, _ key: String, _ v: [T], shape: [Int]) throws {
@@ -157,14 +161,5 @@ public enum CheckpointWriter {
                 try? FileManager.default.removeItem(atPath: p)
             }
         }
-    }
-}
-
-extension SHA256 {
-    /// Hex digest of raw bytes (checkpoint dataset checksums).
-    static func hexHash(_ raw: UnsafeRawBufferPointer) -> String {
-        var s = SHA256()
-        s.update(raw)
-        return hex(s.finalize())
     }
 }

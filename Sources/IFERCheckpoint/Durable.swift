@@ -1,6 +1,7 @@
 // Crash-safe file primitives: fsync a file or a directory, atomic rename, atomic small text files.
 // A rename is only durable once the directory holding it has been fsynced.
 import Foundation
+import IFERIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -21,6 +22,26 @@ public enum Durable {
         let rc = Darwin.fsync(fd)
         #endif
         if rc != 0 { throw CheckpointError(.io, path: path, "fsync failed: \(errnoText())") }
+    }
+
+    /// fsync(2) on `path` on another thread while this one computes the file's SHA-256 (hex):
+    /// the flush waits for the disk, the hash reads the page cache, so the hash costs no time
+    /// when the disk is the slower of the two.
+    static func fsyncWhileHashing(path: String) throws -> String {
+        final class Outcome: @unchecked Sendable { var error: Error? }  // written by the fsync thread before sync.leave
+        let syncOutcome = Outcome()
+        let sync = DispatchGroup()
+        DispatchQueue.global().async(group: sync) {
+            do { try fsync(path: path) } catch { syncOutcome.error = error }
+        }
+        let digest: Result<String, Error>
+        do { digest = .success(try SHA256.hexHash(file: path)) } catch { digest = .failure(error) }
+        sync.wait()
+        if let error = syncOutcome.error { throw error }
+        switch digest {
+        case .success(let hex): return hex
+        case .failure(let error): throw CheckpointError(.io, path: path, "\(error)")
+        }
     }
 
     /// rename(2), atomic within one file system.

@@ -14,12 +14,18 @@ public struct CheckpointBenchResult {
     public var checkpointRead: Double
     public var plainWrite: Double
     public var plainRead: Double
+    /// Reads after the file's pages were dropped from the page cache (what a new process reading
+    /// a checkpoint written long ago sees): the disk's speed, not memory's.
+    public var checkpointReadCold: Double
+    public var plainReadCold: Double
 
     private func mbps(_ seconds: Double) -> Double { Double(bytes) / 1e6 / max(seconds, 1e-9) }
     public var checkpointWriteMBps: Double { mbps(checkpointWrite) }
     public var checkpointReadMBps: Double { mbps(checkpointRead) }
     public var plainWriteMBps: Double { mbps(plainWrite) }
     public var plainReadMBps: Double { mbps(plainRead) }
+    public var checkpointReadColdMBps: Double { mbps(checkpointReadCold) }
+    public var plainReadColdMBps: Double { mbps(plainReadCold) }
 }
 
 public enum CheckpointBench {
@@ -60,8 +66,22 @@ public enum CheckpointBench {
             emitJSON(["bench": "checkpoint", "size": r.label, "floats": r.floats, "tensors": r.tensors, "mb": Double(r.bytes) / 1e6,
                       "ckpt_write_mb_s": r.checkpointWriteMBps, "ckpt_read_mb_s": r.checkpointReadMBps,
                       "h5_write_mb_s": r.plainWriteMBps, "h5_read_mb_s": r.plainReadMBps,
-                      "ckpt_write_s": r.checkpointWrite, "ckpt_read_s": r.checkpointRead, "repeats": repeats])
+                      "ckpt_read_cold_mb_s": r.checkpointReadColdMBps, "h5_read_cold_mb_s": r.plainReadColdMBps,
+                      "write_ratio": r.plainWrite / r.checkpointWrite, "read_ratio": r.plainRead / r.checkpointRead,
+                      "read_cold_ratio": r.plainReadCold / r.checkpointReadCold,
+                      "ckpt_write_s": r.checkpointWrite, "ckpt_read_s": r.checkpointRead, "ckpt_read_cold_s": r.checkpointReadCold,
+                      "repeats": repeats])
         }
+    }
+
+    /// Drops a file's (clean, fsynced) pages from the page cache, so the next read comes from disk.
+    static func dropFromPageCache(_ path: String) {
+        let fd = open(path, O_RDONLY)
+        if fd < 0 { return }
+        #if canImport(Glibc)
+        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
+        #endif
+        close(fd)
     }
 
     /// Runs `repeats` rounds of each measurement in `dir` (removed afterwards).
@@ -74,18 +94,21 @@ public enum CheckpointBench {
         let params = makeParams(floats: floats)
         let targets = params.map { (key: $0.key, tensor: Tensor(zeros: $0.tensor.shape)) }
         let runDir = (dir as NSString).appendingPathComponent("run")
-        var cw: [Double] = [], cr: [Double] = [], pw: [Double] = [], pr: [Double] = []
+        var cw: [Double] = [], cr: [Double] = [], pw: [Double] = [], pr: [Double] = [], crc: [Double] = [], prc: [Double] = []
         for rep in 0..<repeats {
             let state = CheckpointState(stage: "bench", step: rep, epoch: 0, worldSize: 1, config: "bench: \(label)\n",
                                         params: params, ranks: [RankState(rng: [1, 2, 3, 0], cursor: [0, 0])])
             var t0 = MonotonicClock.now()
             let path = try CheckpointWriter.save(state, runDir: runDir, keep: 1)
             cw.append(MonotonicClock.now() - t0)
-            t0 = MonotonicClock.now()
-            let reader = try CheckpointReader(path: path)
-            try reader.loadInto(params: targets)
-            reader.close()
-            cr.append(MonotonicClock.now() - t0)
+            for cold in [false, true] {
+                if cold { dropFromPageCache(path) }
+                t0 = MonotonicClock.now()
+                let reader = try CheckpointReader(path: path)
+                try reader.loadInto(params: targets)
+                reader.close()
+                if cold { crc.append(MonotonicClock.now() - t0) } else { cr.append(MonotonicClock.now() - t0) }
+            }
 
             let plain = (dir as NSString).appendingPathComponent("plain.h5")
             let all = Tensor(zeros: [floats])
@@ -99,13 +122,16 @@ public enum CheckpointBench {
             }
             try Durable.fsync(path: plain)
             pw.append(MonotonicClock.now() - t0)
-            t0 = MonotonicClock.now()
-            do {
-                let f = try H5File(path: plain, mode: .readOnly)
-                try f.openDataset("/all").read(into: all.buffer)
-                f.close()
+            for cold in [false, true] {
+                if cold { dropFromPageCache(plain) }
+                t0 = MonotonicClock.now()
+                do {
+                    let f = try H5File(path: plain, mode: .readOnly)
+                    try f.openDataset("/all").read(into: all.buffer)
+                    f.close()
+                }
+                if cold { prc.append(MonotonicClock.now() - t0) } else { pr.append(MonotonicClock.now() - t0) }
             }
-            pr.append(MonotonicClock.now() - t0)
             try? FileManager.default.removeItem(atPath: plain)
         }
         // The loaded values must equal what was written: a benchmark of a broken reader is worthless.
@@ -114,6 +140,7 @@ public enum CheckpointBench {
         }
         return CheckpointBenchResult(label: label, floats: floats, tensors: params.count, bytes: floats * 4,
                                      checkpointWrite: median(cw), checkpointRead: median(cr),
-                                     plainWrite: median(pw), plainRead: median(pr))
+                                     plainWrite: median(pw), plainRead: median(pr),
+                                     checkpointReadCold: median(crc), plainReadCold: median(prc))
     }
 }

@@ -47,7 +47,7 @@ public struct TrainedClassifier {
         defer { r.close() }
         try r.checkCompatible(stage: ClassifierStage.name)
         let config = try RunConfig.parse(r.header.config, source: path + " (config attribute)")
-        let model = try makeClassifier(config)
+        let model = try makeClassifier(config, initialise: false)  // every tensor is read below
         try r.loadInto(params: model.namedParameters().map { (key: $0.0, tensor: $0.1) },
                        buffers: model.namedBuffers().map { (key: $0.0, tensor: $0.1) })
         var names = r.header.classNames

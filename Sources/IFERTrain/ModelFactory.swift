@@ -12,9 +12,11 @@ extension IferClassifier: ImageClassifier {
 
 /// Builds the `ifer` stage's classifier from the config's `model` section (encoder + IFER head),
 /// initialised from `train.seed` (rank 0's values are broadcast afterwards anyway).
-public func makeClassifier(_ config: RunConfig) throws -> ImageClassifier {
+/// `initialise: false` leaves the tensors as allocated (zeros), for a caller that overwrites
+/// them all from a checkpoint next (initialising 270 M paper-size weights takes seconds).
+public func makeClassifier(_ config: RunConfig, initialise: Bool = true) throws -> ImageClassifier {
     let mc = try ModelConfig(yaml: config.resolvedYAML)
     let model = try IferClassifier(mc)
-    model.resetAll(seed: UInt64(config.train.seed))
+    if initialise { model.resetAll(seed: UInt64(config.train.seed)) }
     return model
 }

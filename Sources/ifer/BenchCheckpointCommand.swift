@@ -3,7 +3,8 @@ import IFERTools
 
 /// `ifer bench checkpoint`: MB/s of writing and reading a checkpoint (checksums, fsync, renames,
 /// sidecar) versus a plain fsynced HDF5 write/read of one buffer of the same size; median of 3.
-/// The measurement is CheckpointBench.swift in IFERTools.
+/// The measurement is CheckpointBench.swift in IFERTools. Reads are timed twice: warm (page
+/// cache) and cold (the file's pages dropped first). The `*_ratio` fields are checkpoint MB/s over plain HDF5 MB/s of the same run.
 struct BenchCheckpointCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "checkpoint", abstract: "Benchmark: checkpoint write/read MB/s vs plain HDF5.")
 

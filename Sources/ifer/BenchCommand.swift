@@ -7,5 +7,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks; each prints JSON lines.",
         subcommands: [BenchOpsCommand.self, BenchAllreduceCommand.self, BenchLoaderCommand.self,
-                      BenchShardCommand.self, BenchStepCommand.self, BenchCheckpointCommand.self, BenchMemoryCommand.self])
+                      BenchShardCommand.self, BenchStepCommand.self, BenchCheckpointCommand.self, BenchMemoryCommand.self,
+                      BenchLoadCommand.self])
 }

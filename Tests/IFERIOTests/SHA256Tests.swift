@@ -37,10 +37,15 @@ final class SHA256Tests: XCTestCase {
     func testFileHashInBlocks() throws {
         let dir = try makeTempDir(self)
         let path = dir + "/big.bin"
-        // 1.25 MB crosses the 1 MB read blocks.
+        // 1.25 MB: inside one default 4 MB read block, and across 64 KB / 1 MB blocks (the reader
+        // thread refills both buffers several times), and a whole number of 64 KB blocks.
         let bytes = (0..<(5 << 18)).map { UInt8(truncatingIfNeeded: $0 &* 31 >> 3) }
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         XCTAssertEqual(try SHA256.hexHash(file: path), SHA256.hexHash(bytes))
+        XCTAssertEqual(try SHA256.hexHash(file: path, blockBytes: 1 << 20), SHA256.hexHash(bytes))
+        XCTAssertEqual(try SHA256.hexHash(file: path, blockBytes: 1 << 16), SHA256.hexHash(bytes))
+        try Data().write(to: URL(fileURLWithPath: dir + "/empty.bin"))
+        XCTAssertEqual(try SHA256.hexHash(file: dir + "/empty.bin"), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         XCTAssertThrowsError(try SHA256.hexHash(file: dir + "/nope")) { e in XCTAssertTrue("\(e)".contains(dir + "/nope")) }
     }
 }
