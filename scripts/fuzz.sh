@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds and runs one libFuzzer target (Swift's -sanitize=fuzzer,address) for SECONDS seconds.
 #
-#   scripts/fuzz.sh png|jpeg|yaml|shard|checkpoint SECONDS [libFuzzer flags...]
+#   scripts/fuzz.sh png|jpeg|yaml|shard|shard-fields|checkpoint SECONDS [libFuzzer flags...]
 #   scripts/fuzz.sh all SECONDS            # each target in turn
 #
+# shard-fields writes well-formed HDF5 shards whose contents the input chooses (dtypes, ranks,
+# counts, labels, attributes), so ShardDataset's own checks are fuzzed past libhdf5's parser.
 # The target sources are Fuzz/Targets/<target>.swift; each is compiled with only the module
 # sources it needs (IFERIO, IFERTensor, Yams + libyaml, a few IFERData / IFERCheckpoint files),
 # straight with swiftc into .build-fuzz/ (not SwiftPM: the `ifer` executable's main would clash
@@ -12,6 +14,14 @@
 # Exits non-zero when libFuzzer finds a crash, a leak, an out-of-memory (> 2 GB RSS) or a
 # timeout (> 10 s for one input). Needs the SwiftPM checkout of Yams (.build/checkouts/Yams,
 # present after `swift build`) for the yaml target.
+#
+# Known (Dec 2026): the shard and checkpoint targets hand raw bytes to the system libhdf5
+# (1.10, not instrumented), which loops on some corrupt global-heap collections (H5HG_read under
+# H5Aread of a variable-length string attribute) within seconds of fuzzing; libFuzzer reports a
+# timeout. The product never opens unverified bytes with HDF5 (shards: SHA-256 from the
+# manifest; checkpoints: the sidecar), so these hangs need a crafted file with a matching hash.
+# Only our own code is instrumented for coverage; crashes inside libpng / libjpeg-turbo / libhdf5
+# are still caught (signals), their memory errors only when they fault.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: scripts/fuzz.sh png|jpeg|yaml|shard|checkpoint|all SECONDS [libFuzzer flags]}
@@ -19,7 +29,7 @@ seconds=${2:-10}
 shift $(( $# >= 2 ? 2 : $# ))
 
 if [ "$target" = all ]; then
-  for t in png jpeg yaml shard checkpoint; do "$0" "$t" "$seconds" "$@"; done
+  for t in png jpeg yaml shard-fields shard checkpoint; do "$0" "$t" "$seconds" "$@"; done
   exit 0
 fi
 
@@ -63,7 +73,7 @@ case "$target" in
     module Yams "$yams"/Yams/*.swift
     sources=(Sources/IFERTrain/Config/ConfigTree.swift Sources/IFERTrain/Config/YAMLLimits.swift)
     extra=("$out/modules/libYams.a" "$out"/cyaml/*.o) ;;
-  shard)
+  shard | shard-fields)
     module IFERIO Sources/IFERIO/*.swift
     sources=(Sources/IFERData/Loader/ShardDataset.swift Sources/IFERData/Shard/Manifest.swift Sources/IFERData/Layouts/DataError.swift
              Sources/IFERData/Layouts/SourceItem.swift)
@@ -74,18 +84,18 @@ case "$target" in
     sources=(Sources/IFERCheckpoint/CheckpointReader.swift Sources/IFERCheckpoint/CheckpointFormat.swift Sources/IFERCheckpoint/CheckpointState.swift
              Sources/IFERCheckpoint/CheckpointWriter.swift Sources/IFERCheckpoint/Durable.swift)
     extra=("$out/modules/libIFERIO.a" "$out/modules/libIFERTensor.a") ;;
-  *) echo "fuzz: unknown target '$target' (png, jpeg, yaml, shard, checkpoint, all)" >&2; exit 2 ;;
+  *) echo "fuzz: unknown target '$target' (png, jpeg, yaml, shard, shard-fields, checkpoint, all)" >&2; exit 2 ;;
 esac
 
 bin="$out/$target/fuzz-$target"
 all_sources=("${sources[@]}" "Fuzz/Targets/$target.swift")
 if [ ! -x "$bin" ] || [ -n "$(find "${all_sources[@]}" "$out/modules" -newer "$bin" 2>/dev/null)" ]; then
   echo "fuzz: building $bin"
-  swiftc "${swiftc_flags[@]}" "${c_flags[@]}" "$san" -module-name "Fuzz_$target" -o "$bin" "${all_sources[@]}" "${extra[@]}" "${link_flags[@]}"
+  swiftc "${swiftc_flags[@]}" "${c_flags[@]}" "$san" -module-name "Fuzz_${target//-/_}" -o "$bin" "${all_sources[@]}" "${extra[@]}" "${link_flags[@]}"
 fi
 
 echo "fuzz: running $target for $seconds s (seeds: Fuzz/corpus/$target)"
 # Leak detection off: libhdf5 and libyaml keep global caches until exit that LSan reports as leaks.
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1} \
   "$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len="$max_len" -print_final_stats=1 \
-  -artifact_prefix="$out/$target/" "$@" "$out/$target/corpus" "Fuzz/corpus/$target"
+  -artifact_prefix="$out/$target/" "$@" "$out/$target/corpus" $([ -d "Fuzz/corpus/$target" ] && echo "Fuzz/corpus/$target")
