@@ -71,7 +71,7 @@ case "$target" in
     done
     c_flags+=(-Xcc "-fmodule-map-file=$yams/CYaml/include/module.modulemap" -Xcc -I -Xcc "$yams/CYaml/include")
     module Yams "$yams"/Yams/*.swift
-    sources=(Sources/IFERTrain/Config/ConfigTree.swift Sources/IFERTrain/Config/YAMLLimits.swift)
+    sources=(Sources/IFERConfig/*.swift)
     extra=("$out/modules/libYams.a" "$out"/cyaml/*.o) ;;
   shard | shard-fields)
     module IFERIO Sources/IFERIO/*.swift

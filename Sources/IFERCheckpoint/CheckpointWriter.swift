@@ -50,6 +50,9 @@ public enum CheckpointWriter {
         try faultHook?(.fileSynced)
         try FaultInjection.checkpointPhase(.fileSynced, path: tmp)
         // sha256sum's format, so `sha256sum -c ckpt-….h5.sha256` works from the checkpoint directory.
+        // A file of this step may exist already (left by a continuation this run was rewound
+        // from): it is moved aside with its sidecar, never written over.
+        try moveAside(final, suffix: "superseded")
         try Durable.writeTextAtomically("\(digest)  \(name)\n", to: sidecar)
         try faultHook?(.sidecarWritten)
         try FaultInjection.checkpointPhase(.sidecarWritten, path: tmp)
@@ -63,6 +66,21 @@ public enum CheckpointWriter {
         try FaultInjection.checkpointPhase(.latestUpdated, path: final)
         prune(dir: dir, keep: keep, currentStep: state.step)
         return final
+    }
+
+    /// Renames `path` (and its sidecar) to `<path>.<suffix>-<UTC time>` if it exists, so that no
+    /// checkpoint is ever overwritten: the bytes stay on disk under a name no reader or rotation
+    /// picks up. Returns the new name, or nil when there was nothing to move.
+    @discardableResult
+    public static func moveAside(_ path: String, suffix: String) throws -> String? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let target = "\(path).\(suffix)-\(stamp)"
+        try Durable.rename(path, to: target)
+        let sidecar = CheckpointFormat.sidecarPath(for: path)
+        if FileManager.default.fileExists(atPath: sidecar) { try Durable.rename(sidecar, to: target + ".sha256") }
+        try Durable.fsync(path: (path as NSString).deletingLastPathComponent)
+        return target
     }
 
     /// Rejects empty, duplicate or path-escaping keys before anything is written.

@@ -52,7 +52,9 @@ extension Resume {
             throw CheckpointError(.io, path: spec, "rank 0 could not resolve --resume: \(message.dropFirst(6))")
         }
         let p = String(message.dropFirst(4))
-        return ResumeDecision(path: p.isEmpty ? nil : p, warnings: comm.isRoot ? decision.warnings : [],
-                              foundCheckpoints: message.hasPrefix("ok+"))
+        var d = ResumeDecision(path: p.isEmpty ? nil : p, warnings: comm.isRoot ? decision.warnings : [],
+                               foundCheckpoints: message.hasPrefix("ok+"))
+        d.unreadable = comm.isRoot ? decision.unreadable : []
+        return d
     }
 }

@@ -9,6 +9,8 @@ public struct ResumeDecision: Equatable {
     /// Whether the run folder holds any checkpoint file at all (verifying or not): with none
     /// that verifies, a run must not start over there (it would overwrite them).
     public var foundCheckpoints = false
+    /// Checkpoint files that failed to verify on the way (rank 0 only).
+    public var unreadable: [String] = []
 
     public init(path: String?, warnings: [String], foundCheckpoints: Bool = false) {
         self.path = path
@@ -57,6 +59,7 @@ public enum Resume {
     /// The newest checkpoint in `dir` that verifies; a missing directory means a fresh start.
     public static func newestValid(in dir: String, excluding: [String] = []) -> ResumeDecision {
         var warnings: [String] = []
+        var unreadable: [String] = []
         var tried: String?
         let found = !CheckpointFormat.listCheckpoints(in: dir).isEmpty
         let latestPath = (dir as NSString).appendingPathComponent(CheckpointFormat.latestFile)
@@ -69,21 +72,29 @@ public enum Resume {
                 tried = p
                 do {
                     try validate(p)
-                    return ResumeDecision(path: p, warnings: warnings, foundCheckpoints: found)
+                    var d = ResumeDecision(path: p, warnings: warnings, foundCheckpoints: found)
+                    d.unreadable = unreadable
+                    return d
                 } catch {
                     warnings.append("skipping \(error) (named by \(latestPath))")
+                    unreadable.append(p)
                 }
             }
         }
         for c in CheckpointFormat.listCheckpoints(in: dir) where c.path != tried && !excluding.contains(c.path) {
             do {
                 try validate(c.path)
-                return ResumeDecision(path: c.path, warnings: warnings, foundCheckpoints: found)
+                var d = ResumeDecision(path: c.path, warnings: warnings, foundCheckpoints: found)
+                d.unreadable = unreadable
+                return d
             } catch {
                 warnings.append("skipping \(error)")
+                unreadable.append(c.path)
             }
         }
-        return ResumeDecision(path: nil, warnings: warnings, foundCheckpoints: found)
+        var d = ResumeDecision(path: nil, warnings: warnings, foundCheckpoints: found)
+        d.unreadable = unreadable
+        return d
     }
 
     /// Sidecar hash, then HDF5 open and header checks. Per-dataset checksums are checked at load.

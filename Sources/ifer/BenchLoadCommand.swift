@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import IFERTrain
+import IFERTools
 
 /// `ifer bench load --config FILE`: what `ifer predict` (an `ifer`-stage config) or `ifer invert`
 /// (an `asit`-stage config) spends loading a checkpoint of that model, against one forward of one
@@ -21,76 +21,6 @@ struct BenchLoadCommand: ParsableCommand {
     @Flag(help: "Print JSON lines (the default output of every bench).") var json = false
 
     func run() throws {
-        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
-        let text: String
-        do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
-            throw ValidationError("cannot read config \(config): \(error.localizedDescription)")
-        }
-        let rc = try RunConfig.parse(text, source: config)
-        let stage = rc.train.stage
-        guard stage == "ifer" || stage == "asit" else { throw ValidationError("\(config): train.stage is '\(stage)'; give an ifer or asit config") }
-        let base = dir ?? NSTemporaryDirectory() + "ifer-bench-load-\(getpid())"
-        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
-        defer { if dir == nil { try? FileManager.default.removeItem(atPath: base) } }
-
-        // The checkpoint: a freshly initialised model's tensors.
-        var t0 = Timing.now()
-        let params: [(key: String, tensor: Tensor)], buffers: [(key: String, tensor: Tensor)]
-        if stage == "ifer" {
-            let m = try makeClassifier(rc)
-            params = m.namedParameters().map { (key: $0.0, tensor: $0.1) }
-            buffers = m.namedBuffers().map { (key: $0.0, tensor: $0.1) }
-        } else {
-            let m = try ASIT(try ModelConfig(yaml: rc.resolvedYAML))
-            m.resetNetworks(seed: 1)
-            params = m.namedParameters().map { (key: $0.0, tensor: $0.1) }
-            buffers = m.namedBuffers().map { (key: $0.0, tensor: $0.1) }
-        }
-        let initSeconds = Timing.now() - t0
-        var optimizers: [OptimizerState] = []
-        if optimizer {
-            var o = OptimizerState(name: "adamw")
-            for (k, t) in params {
-                o.tensors.append(("exp_avg/\(k)", Tensor(zeros: t.shape)))
-                o.tensors.append(("exp_avg_sq/\(k)", Tensor(zeros: t.shape)))
-            }
-            o.int64s = [("step", [1])]
-            optimizers = [o]
-        }
-        let state = CheckpointState(stage: stage, step: 1, epoch: 0, worldSize: 1, config: rc.resolvedYAML, params: params,
-                                    buffers: buffers, optimizers: optimizers, ranks: [RankState(rng: [1, 2, 3, 0], cursor: [0, 0])])
-        t0 = Timing.now()
-        let path = try CheckpointWriter.save(state, runDir: base, keep: 1)
-        let saveSeconds = Timing.now() - t0
-        let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        let paramFloats = params.reduce(0) { $0 + $1.tensor.count }
-
-        var load: [Double] = [], sidecar: [Double] = [], forward: [Double] = []
-        for _ in 0..<repeats {
-            t0 = Timing.now()
-            try CheckpointReader.verifySidecar(path)
-            sidecar.append(Timing.now() - t0)
-            t0 = Timing.now()
-            if stage == "ifer" {
-                let trained = try TrainedClassifier.load(path)
-                load.append(Timing.now() - t0)
-                let x = Tensor(zeros: [1, 3, trained.model.inputSize, trained.model.inputSize])
-                t0 = Timing.now()
-                _ = try trained.probabilities(x)
-                forward.append(Timing.now() - t0)
-            } else {
-                let inverter = try TrainedInverter.load(path)
-                load.append(Timing.now() - t0)
-                let x = Tensor(zeros: [1, 3, inverter.inputSize, inverter.inputSize])
-                t0 = Timing.now()
-                _ = try inverter.invert(x)
-                forward.append(Timing.now() - t0)
-            }
-        }
-        func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
-        emitJSON(["bench": "load", "config": config, "stage": stage, "param_floats": paramFloats, "file_mb": Double(bytes) / 1e6,
-                  "optimizer": optimizer, "init_s": initSeconds, "save_s": saveSeconds, "load_s": median(load),
-                  "sidecar_s": median(sidecar), "forward_s": median(forward), "load_over_forward": median(load) / median(forward),
-                  "threads": Threads.blas, "repeats": repeats])
+        try LoadBench.run(config: config, optimizer: optimizer, dir: dir, repeats: repeats)
     }
 }

@@ -2,6 +2,7 @@
 // (and, for labels, the index), before any allocation sized by what the file claims.
 import Foundation
 import IFERIO
+import IFERTestSupport
 import XCTest
 @testable import IFERData
 
@@ -20,7 +21,7 @@ final class HostileShardTests: XCTestCase {
 
     /// Writes `<dir>/t-train-00000.h5` and `<dir>/manifest.json` from `spec`; returns the directory.
     func makeShard(_ spec: Spec) throws -> String {
-        let dir = Fixtures.tempDir("hostile-shard")
+        let dir = try makeTempDir(self, "hostile-shard")
         let r = 8, n = spec.labels.count
         let path = dir + "/t-train-00000.h5"
         let f = try H5File(path: path, mode: .create)

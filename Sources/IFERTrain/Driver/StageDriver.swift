@@ -83,6 +83,7 @@ public final class StageDriver {
             do {
                 let said = try restore(path)
                 try agree(true)
+                try quarantine(decision.unreadable + tried)
                 return said
             } catch {
                 // Every rank reads the same file, but a failure on any rank must be seen by all.
@@ -90,6 +91,17 @@ public final class StageDriver {
                 guard spec == "auto" else { throw error }
                 if comm.isRoot { log.warning("cannot resume from \(path): \(error); trying the previous checkpoint") }
                 tried.append(path)
+            }
+        }
+    }
+
+    /// Checkpoints that could not be read are renamed `<name>.unreadable-<time>` (rank 0), so the
+    /// continuing run neither writes over them nor rotates them away: their bytes stay for a look.
+    private func quarantine(_ paths: [String]) throws {
+        guard comm.isRoot else { return }
+        for p in paths {
+            if let moved = try CheckpointWriter.moveAside(p, suffix: "unreadable") {
+                log.warning("kept \(p), which could not be resumed from, as \(moved)")
             }
         }
     }
