@@ -13,7 +13,8 @@ final class GeneratorStageTests: XCTestCase {
         let args = ["train", "--config", TrainFixtures.config("generator"), "--run-dir", run,
                     "--set", "data.shards=\(try TrainFixtures.shards())", "--set", "train.steps=\(steps)",
                     "--set", "checkpoint.every=6", "--set", "train.eval_every=4", "--set", "log.every=1", "--set", "log.bar=off",
-                    "--set", "train.latent_avg_samples=256", "--set", "gan.r1_every=5", "--set", "gan.path_every=4"] + extra
+                    "--set", "train.latent_avg_samples=256", "--set", "gan.r1_every=5", "--set", "gan.path_every=4",
+                    "--set", "dist.replica_check_every=5"] + extra
         let out = try IferProcess.run(ranks: ranks, args, timeout: 400)
         if expectSuccess { XCTAssertEqual(out.status, 0, out.all) }
         XCTAssertFalse(out.all.contains("HDF5-DIAG"), "HDF5 reported an error:\n" + out.all)

@@ -208,9 +208,13 @@ public final class GeneratorStage: TrainingStage {
             let pred = try d(xr)                                                          // [B, 1]
             let gradReal = try Autograd.grad(of: [sumAll(pred)], wrt: [xr], createGraph: true)[0]   // [B, 3, H, W]
             let r1 = meanAll(try sum(square(try reshape(gradReal, [xr.dim(0), -1])), axes: [1]))   // []
-            lastPenalties.ptr[0] = r1.item
+            let localR1 = Double(r1.item)
             try dpD.backward(scale(r1, gan.r1 / 2 * Float(gan.r1Every)))
-            try guardian.update(flatD, localLoss: Double(r1.item), step: step, what: "discriminator R1 update") { try optD.step(lr: lrD) }
+            try guardian.update(flatD, localLoss: localR1, step: step, what: "discriminator R1 update") { try optD.step(lr: lrD) }
+            // The logged value is the ranks' mean, so the buffer is the same on every rank (and after a resume).
+            var v = [localR1]
+            try v.withUnsafeMutableBufferPointer { try context.comm.allReduce($0.baseAddress!, count: 1) }
+            lastPenalties.ptr[0] = Float(v[0] / Double(context.comm.worldSize))
         }
 
         // G step: non-saturating loss through a frozen D (its parameters take no gradient).
