@@ -60,6 +60,17 @@ public struct RunConfig {
         public var lpipsWeights: String    // checkpoint of stage lpips (scripts/convert/to_ifer.py lpips)
         public var idWeights: String       // checkpoint of stage irse50
     }
+    /// The `generator` stage (rosinality train.py's arguments): StyleGAN2 from scratch.
+    public struct GAN {
+        public var r1: Float               // R1 weight gamma (penalty gamma/2 · E||∇D(x)||² on reals)
+        public var r1Every: Int            // lazy R1: every this many steps (d_reg_every)
+        public var pathWeight: Float       // path-length regularisation weight (path_regularize)
+        public var pathEvery: Int          // lazy path length: every this many steps (g_reg_every)
+        public var pathBatchShrink: Int    // the path-length batch is the local batch / this
+        public var pathDecay: Float        // running mean of path lengths: a += decay · (mean − a)
+        public var mixing: Float           // style-mixing probability (per sample)
+        public var emaKimg: Float          // g_ema half-life in thousands of images: beta = 0.5^(batch / (1000 · ema_kimg))
+    }
     public struct Dist {
         public var bucketMB: Float
         public var replicaCheckEvery: Int
@@ -82,6 +93,7 @@ public struct RunConfig {
     public var train: Train
     public var optim: Optim
     public var loss: Loss
+    public var gan: GAN
     public var dist: Dist
     public var checkpoint: Checkpoint
     public var log: Log
@@ -89,7 +101,7 @@ public struct RunConfig {
     public var tree: ConfigValue
     public var source: String
 
-    public static let sections = ["model", "data", "train", "optim", "loss", "dist", "checkpoint", "log"]
+    public static let sections = ["model", "data", "train", "optim", "loss", "gan", "dist", "checkpoint", "log"]
 
     /// Loads `file`, applies `overrides` ("a.b=value"), and validates every section.
     public static func load(file: String, overrides: [String] = []) throws -> RunConfig {
@@ -130,7 +142,7 @@ public struct RunConfig {
         try d.finish()
 
         let t = try top.section("train")
-        train = Train(stage: try t.choice("stage", StageTable.names + ["generator"], default: "ifer"),
+        train = Train(stage: try t.choice("stage", StageTable.names, default: "ifer"),
                       steps: try t.int("steps", default: 1000, in: 1...any), batchSize: try t.int("batch_size", default: 32, in: 1...any),
                       microBatches: try t.int("micro_batches", default: 1, in: 1...any), seed: try t.int("seed", default: 0, in: 0...any),
                       stopAfter: try t.int("stop_after", default: 0, in: 0...any), evalEvery: try t.int("eval_every", default: 0, in: 0...any),
@@ -160,6 +172,14 @@ public struct RunConfig {
                     dist: try l.float("dist", default: 0.01, in: 0...anyF), adv: try l.float("adv", default: 1e-4, in: 0...anyF),
                     lpipsWeights: try l.string("lpips_weights", default: ""), idWeights: try l.string("id_weights", default: ""))
         try l.finish()
+
+        let gn = try top.section("gan")
+        gan = GAN(r1: try gn.float("r1", default: 10, in: 0...anyF), r1Every: try gn.int("r1_every", default: 16, in: 1...any),
+                  pathWeight: try gn.float("path_weight", default: 2, in: 0...anyF), pathEvery: try gn.int("path_every", default: 4, in: 1...any),
+                  pathBatchShrink: try gn.int("path_batch_shrink", default: 2, in: 1...any),
+                  pathDecay: try gn.float("path_decay", default: 0.01, in: unit), mixing: try gn.float("mixing", default: 0.9, in: unit),
+                  emaKimg: try gn.float("ema_kimg", default: 10, in: 0.000_001...anyF))
+        try gn.finish()
 
         let ds = try top.section("dist")
         dist = Dist(bucketMB: try ds.float("bucket_mb", default: 1, in: 0.001...4096),

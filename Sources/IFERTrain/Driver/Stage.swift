@@ -60,10 +60,15 @@ public protocol TrainingStage: AnyObject {
 
     /// The `ifer` stage's class names in output order (the root attribute `class_names`).
     var classNames: [String] { get }
+
+    /// Called on every rank just before a checkpoint is written (collective order is the
+    /// driver's): a stage brings derived tensors up to date (the generator stage's latent_avg).
+    func willCheckpoint(step: Int) throws
 }
 
 extension TrainingStage {
     public var classNames: [String] { [] }
+    public func willCheckpoint(step: Int) throws {}
     public static var architectureFamily: String { name }
 }
 
@@ -131,8 +136,10 @@ public enum LossTerm: String, CaseIterable {
     case lossD = "loss_d"
     case lossG = "loss_g"
     case l2, lpips, id, dist, adv
-    // generator stage: R1 (lazy, on reals) and path-length regularisation
+    // generator stage: R1 (lazy, on reals) and path-length regularisation (the last values
+    // computed, as rosinality logs them), the discriminator's mean logits on reals and fakes
     case r1
+    case pathPenalty = "path"
     case pathLength = "path_length"
     case meanPathLength = "mean_path_length"
     case realScore = "real_score"

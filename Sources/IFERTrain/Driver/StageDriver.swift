@@ -188,6 +188,7 @@ public final class StageDriver {
 
     @discardableResult
     public func save() throws -> String {
+        try stage.willCheckpoint(step: step)
         var state = CheckpointState(stage: stageType.name, step: step, epoch: trainLoader.epoch, worldSize: comm.worldSize,
                                     config: config.resolvedYAML, architecture: architecture,
                                     params: stage.checkpointParams, buffers: stage.checkpointBuffers,

@@ -4,6 +4,7 @@ public enum StageTable {
     public static let all: [TrainingStage.Type] = [
         ClassifierStage.self,   // ifer: expression classification (AdamW, mixup / cutmix)
         InversionStage.self,    // asit: the inversion encoder against a frozen generator
+        GeneratorStage.self,    // generator: StyleGAN2 from scratch (the asit stage's frozen generator)
     ]
 
     public static var names: [String] { all.map { $0.name } }
