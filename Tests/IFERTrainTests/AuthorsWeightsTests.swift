@@ -26,7 +26,8 @@ final class AuthorsWeightsTests: XCTestCase {
             let name = try XCTUnwrap(entry["class"] as? String)
             let p = try XCTUnwrap(entry["probability"] as? Double)
             let index = try XCTUnwrap(Int(name.replacingOccurrences(of: "class ", with: "")), "class names: \(name)")
-            XCTAssertEqual(p, expected[index], accuracy: 2e-5, "class \(index)")
+            // Agreement is ~3e-8; the same weights run with as_coded: false move a probability by 7e-5.
+            XCTAssertEqual(p, expected[index], accuracy: 1e-6, "class \(index)")
         }
         // The converted file uses the classifier's (= the authors') names, nothing is renamed.
         let r = try CheckpointReader(path: dir + "/ifer-micro.h5")
