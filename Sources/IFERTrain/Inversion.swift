@@ -31,6 +31,21 @@ public struct TrainedInverter {
         return TrainedInverter(asit: asit, header: r.header, path: path)
     }
 
+    /// The same ASIT with the encoder the config's random initialisation gives for `seed` (what
+    /// the asit stage starts from with train.seed = `seed`), the generator and latent_avg of
+    /// this one: the "untrained encoder" baseline of `ifer eval`.
+    public func untrainedTwin(seed: UInt64) throws -> ASIT {
+        let twin = try ASIT(encoder: asit.encoder.config, generator: asit.decoder.config, discriminator: asit.discriminator.config)
+        twin.resetNetworks(seed: seed)
+        for ((_, mine), (_, theirs)) in zip(asit.decoder.namedParameters() + asit.decoder.namedBuffers(),
+                                            twin.decoder.namedParameters() + twin.decoder.namedBuffers()) {
+            try theirs.assign(mine)
+        }
+        try twin.latentAvg.assign(asit.latentAvg)
+        twin.startFromLatentAvg = asit.startFromLatentAvg
+        return twin
+    }
+
     /// Side of the square images the encoder reads.
     public var inputSize: Int { asit.encoder.config.imageSize }
 

@@ -2,7 +2,7 @@
 
   --format rosinality  {'g_ema': decoder.* without the prefix, 'latent_avg'} (generator stage)
   --format asit        {'state_dict': encoder.* + decoder.*, 'latent_avg'} (IFER-master ASIT)
-  --format ifer        {'state_dict': feature_model.* (from encoder.*) + head keys}
+  --format ifer        {'state_dict': feature_model.* + head keys} (names unchanged)
   --format plain       one flat state_dict of every parameter and buffer
   --format lpips       two files: OUT (torchvision AlexNet features.N.*) and OUT.lin.pth (linL.model.1.weight)
 
@@ -35,8 +35,7 @@ def convert(inp, out, fmt):
     elif fmt == "asit":
         obj = {"state_dict": allt, "latent_avg": latent}
     elif fmt == "ifer":
-        obj = {"state_dict": {("feature_model." + k[len("encoder."):] if k.startswith("encoder.") else k): v
-                              for k, v in allt.items()}}
+        obj = {"state_dict": dict(allt)}   # the same names as the authors' ifer_model
     elif fmt == "lpips":
         feats = {"features." + k[len("net.layers."):]: v for k, v in allt.items() if k.startswith("net.layers.")}
         lin = {f"lin{k.split('.')[1]}.model.1.weight": v for k, v in allt.items() if k.startswith("lin.")}

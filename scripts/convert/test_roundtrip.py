@@ -76,13 +76,36 @@ def test_asit_and_ifer(tmp):
     back = torch.load(from_ifer.convert(h5, os.path.join(tmp, "asit_back.pt"), "asit"), weights_only=False)
     same(sd, back["state_dict"], "asit")
 
-    head = {"feature_model.norm.weight": torch.randn(8), "conv.weight": torch.randn(4, 4, 1, 1), "head.bias": torch.randn(7)}
+    # With --config every encoder.* and decoder.* tensor is checked against it.
+    from encoder import GCViT
+    full = {"decoder." + k: v for k, v in g.state_dict().items()}
+    full.update({"encoder." + k: v for k, v in GCViT(to_ifer.encoder_config(load_model_config(MICRO))).state_dict().items()})
+    torch.save({"state_dict": full, "latent_avg": torch.randn(32)}, src)
+    assert read_checkpoint(to_ifer.convert("asit", src, os.path.join(tmp, "asit_ok.h5"), MICRO))[0]["stage"] == "asit"
+    try:
+        to_ifer.convert("asit", src, os.path.join(tmp, "asit_bad.h5"), os.path.join(ROOT, "configs", "tiny", "asit.yaml"))
+        raise AssertionError("an asit checkpoint was accepted against another config")
+    except SystemExit as e:
+        assert "do not match" in str(e) and "model.encoder" in str(e), str(e)
+
+    # A whole micro classifier in the authors' layout (feature_model.* + head keys): names kept.
+    from make_authors_ifer import IferModel
+    ifer_cfg = os.path.join(ROOT, "configs", "micro", "ifer.yaml")
+    head = IferModel(load_model_config(ifer_cfg)).state_dict()
     src = os.path.join(tmp, "ifer.pt")
-    torch.save({"state_dict": head, "epoch": 3}, src)
-    h5 = to_ifer.convert("ifer", src, os.path.join(tmp, "ifer.h5"))
-    assert "encoder.norm.weight" in read_checkpoint(h5)[1]
+    torch.save({"state_dict": {"module." + k: v for k, v in head.items()}, "epoch": 3}, src)
+    h5 = to_ifer.convert("ifer", src, os.path.join(tmp, "ifer.h5"), ifer_cfg)
+    params = read_checkpoint(h5)[1]
+    assert "feature_model.patch_embed.proj.weight" in params and "head.weight" in params
+    assert not any(k.startswith(("encoder.", "module.")) for k in params)
     back = torch.load(from_ifer.convert(h5, os.path.join(tmp, "ifer_back.pt"), "ifer"), weights_only=False)
     same(head, back["state_dict"], "ifer")
+    for bad_cfg in [None, MICRO]:   # no config; a config without this head (512 channels)
+        try:
+            to_ifer.convert("ifer", src, os.path.join(tmp, "ifer_bad.h5"), bad_cfg)
+            raise AssertionError(f"ifer conversion with config {bad_cfg} was accepted")
+        except SystemExit as e:
+            assert "--config" in str(e) or "do not match" in str(e), str(e)
 
 
 def test_perceptual(tmp):

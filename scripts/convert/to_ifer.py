@@ -7,8 +7,14 @@ Sources:
               mapped z ~ N(0, I) (rosinality mean_latent; the FFHQ-256 550000.pt has none).
               --config checks every tensor against our YAML's model.generator (strict).
   asit        an IFER-master ASIT checkpoint ({'state_dict': encoder.* + decoder.*, 'latent_avg'}).
+              --config checks encoder.* against model.encoder and decoder.* against
+              model.generator (strict; discriminator keys are passed through).
   ifer        an IFER-master / timm classifier checkpoint ({'state_dict' or 'model': feature_model.*
-              + head keys}); feature_model.* becomes encoder.*.
+              + head keys conv.*, style_conv.*, head.*}): the keys are kept as they are (our
+              classifier uses the authors' names; a DDP `module.` prefix is dropped). --config
+              (a run config of stage ifer, with the model.encoder.as_coded the weights were
+              trained with) is required: `ifer predict` rebuilds the network from it; every
+              tensor is checked against it.
   lpips       torchvision AlexNet (features.N.*) + LPIPS v0.1 alex.pth (linL.model.1.weight), given
               as two files: IN = alexnet.pth, --lin alex.pth; keys net.layers.N.*, lin.L.1.weight.
   irse50      TreB1eN model_ir_se50.pth (keys kept; num_batches_tracked dropped).
@@ -74,6 +80,28 @@ def check_against_config(state, cfg_path, section, builder):
     return cfg
 
 
+def check_keys(ours, want, what):
+    ours = {k: v for k, v in ours.items() if not k.endswith(DROP_SUFFIXES)}
+    want = {k: v for k, v in want.items() if not k.endswith(DROP_SUFFIXES)}
+    missing, extra = sorted(set(want) - set(ours)), sorted(set(ours) - set(want))
+    bad = [f"{k} {tuple(ours[k].shape)} (expected {tuple(want[k].shape)})"
+           for k in want if k in ours and tuple(want[k].shape) != tuple(ours[k].shape)]
+    if missing or extra or bad:
+        raise SystemExit(f"weights do not match {what}: {len(missing)} missing {missing[:5]}, "
+                         f"{len(extra)} unexpected {extra[:5]}, {len(bad)} wrong shapes {bad[:5]}")
+
+
+def encoder_config(model_cfg):
+    from encoder import DEFAULTS
+    enc = dict(DEFAULTS)
+    enc.update(model_cfg.get("encoder") or {})
+    return enc
+
+
+def prefixed(state, prefix):
+    return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+
+
 def convert(source, inp, out, config=None, latent_samples=100000, lin=None):
     ck = torch.load(inp, map_location="cpu", weights_only=False)
     cfg_text = open(config).read() if config else ""
@@ -93,13 +121,31 @@ def convert(source, inp, out, config=None, latent_samples=100000, lin=None):
         return write_checkpoint(out, params, buffers, "generator", cfg_text)
     if source == "asit":
         sd = ck.get("state_dict", ck)
+        if config:
+            from common import load_model_config
+            from encoder import GCViT
+            from generator import Generator
+            mc = load_model_config(config)
+            check_keys(prefixed(sd, "encoder."), GCViT(encoder_config(mc)).state_dict(), f"{config} model.encoder (encoder.*)")
+            check_keys(prefixed(sd, "decoder."), Generator(mc.get("generator") or {}).state_dict(),
+                       f"{config} model.generator (decoder.*)")
         p, b = split(sd, lambda k: k.startswith("decoder.") and is_generator_buffer(k[len("decoder."):]))
         if ck.get("latent_avg") is not None:
             b["latent_avg"] = ck["latent_avg"].float().reshape(-1).numpy()
         return write_checkpoint(out, p, b, "asit", cfg_text)
     if source == "ifer":
         sd = ck.get("state_dict", ck.get("model", ck))
-        sd = {("encoder." + k[len("feature_model."):] if k.startswith("feature_model.") else k): v for k, v in sd.items()}
+        sd = {(k[len("module."):] if k.startswith("module.") else k): v for k, v in sd.items()}
+        if not config:
+            raise SystemExit("ifer: pass the run config the weights belong to (--config, e.g. "
+                             "configs/paper/ifer-rafdb-authors.yaml): ifer predict rebuilds the network from it")
+        from common import load_model_config
+        from encoder import GCViT
+        from ifer_head import IferHead
+        mc = load_model_config(config)
+        want = {"feature_model." + k: v for k, v in GCViT(encoder_config(mc)).state_dict().items()}
+        want.update(IferHead(mc.get("ifer_head") or {}).state_dict())
+        check_keys(sd, want, f"{config} model.encoder + model.ifer_head")
         p, b = split(sd, lambda k: False)
         return write_checkpoint(out, p, b, "ifer", cfg_text)
     if source == "lpips":
