@@ -61,30 +61,32 @@ public final class ConfigSection {
         try ConfigSection(value(key), path: keyPath(key))
     }
 
-    private func scalar(_ key: String) throws -> String? {
+    /// A plain scalar (a number or a boolean must not be quoted: `"3"` and `"yes"` are strings).
+    private func scalar(_ key: String, _ expected: String) throws -> String? {
         switch value(key) {
         case nil: return nil
         case let .scalar(s)?: return s
+        case let .quoted(s)?: throw ConfigError.badType(path: keyPath(key), expected: expected, found: "\"\(s)\" (a quoted string)")
         case let other?: throw ConfigError.badType(path: keyPath(key), expected: "a single value", found: other.yaml())
         }
     }
 
     public func int(_ key: String, default def: Int? = nil, in range: ClosedRange<Int>? = nil) throws -> Int {
-        guard let s = try scalar(key) else { return try missing(key, def) }
+        guard let s = try scalar(key, "an integer") else { return try missing(key, def) }
         guard let v = Int(s) else { throw ConfigError.badType(path: keyPath(key), expected: "an integer", found: s) }
         try check(v, range, key)
         return v
     }
 
     public func float(_ key: String, default def: Float? = nil, in range: ClosedRange<Float>? = nil) throws -> Float {
-        guard let s = try scalar(key) else { return try missing(key, def) }
+        guard let s = try scalar(key, "a number") else { return try missing(key, def) }
         guard let v = Float(s), v.isFinite else { throw ConfigError.badType(path: keyPath(key), expected: "a number", found: s) }
         try check(v, range, key)
         return v
     }
 
     public func bool(_ key: String, default def: Bool? = nil) throws -> Bool {
-        guard let s = try scalar(key) else { return try missing(key, def) }
+        guard let s = try scalar(key, "true or false") else { return try missing(key, def) }
         switch s.lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
@@ -93,8 +95,11 @@ public final class ConfigSection {
     }
 
     public func string(_ key: String, default def: String? = nil) throws -> String {
-        guard let s = try scalar(key) else { return try missing(key, def) }
-        return s
+        switch value(key) {
+        case nil: return try missing(key, def)
+        case let .scalar(s)?, let .quoted(s)?: return s
+        case let other?: throw ConfigError.badType(path: keyPath(key), expected: "a single value", found: other.yaml())
+        }
     }
 
     /// A string that must be one of `choices`.

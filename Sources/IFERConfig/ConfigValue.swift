@@ -6,13 +6,16 @@ import Yams
 public indirect enum ConfigValue: Equatable {
     case map([(String, ConfigValue)])
     case list([ConfigValue])
+    /// A plain (unquoted) scalar: read as a number, a boolean or a string, as the key asks.
     case scalar(String)
+    /// A quoted (or block) scalar: always a string, never a number or a boolean (`"yes"`, `"3"`).
+    case quoted(String)
 
     public static func == (l: ConfigValue, r: ConfigValue) -> Bool {
         switch (l, r) {
         case let (.map(a), .map(b)): return a.map(\.0) == b.map(\.0) && zip(a, b).allSatisfy { $0.1 == $1.1 }
         case let (.list(a), .list(b)): return a == b
-        case let (.scalar(a), .scalar(b)): return a == b
+        case let (.scalar(a), .scalar(b)), let (.quoted(a), .quoted(b)): return a == b
         default: return false
         }
     }
@@ -37,7 +40,7 @@ public indirect enum ConfigValue: Equatable {
 
     static func from(_ node: Node, path: String, source: String) throws -> ConfigValue {
         switch node {
-        case let .scalar(s): return .scalar(s.string)
+        case let .scalar(s): return s.style == .plain ? .scalar(s.string) : .quoted(s.string)
         case let .sequence(seq): return .list(try seq.map { try from($0, path: path, source: source) })
         case let .mapping(m):
             var out: [(String, ConfigValue)] = []
@@ -76,7 +79,8 @@ public indirect enum ConfigValue: Equatable {
     /// YAML text of the tree (the resolved config stored in checkpoints).
     public func yaml(indent: String = "") -> String {
         switch self {
-        case let .scalar(s): return s.isEmpty ? "\"\"" : (needsQuotes(s) ? "\"\(s)\"" : s)
+        case let .scalar(s): return s.isEmpty || needsQuotes(s) ? quote(s) : s
+        case let .quoted(s): return quote(s)
         case let .list(items):
             if items.isEmpty { return "[]" }
             return "[" + items.map { $0.yaml() }.joined(separator: ", ") + "]"
@@ -87,6 +91,20 @@ public indirect enum ConfigValue: Equatable {
                 return "\(indent)\(k): \(v.yaml(indent: indent + "  "))"
             }.joined(separator: "\n")
         }
+    }
+
+    /// A double-quoted YAML scalar: backslashes and quotes escaped, control characters as \uXXXX.
+    private func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case _ where u.value < 0x20: out += String(format: "\\u%04X", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
     }
 
     private func needsQuotes(_ s: String) -> Bool {

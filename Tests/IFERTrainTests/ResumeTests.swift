@@ -100,8 +100,11 @@ final class ResumeTests: XCTestCase {
         let p = try IferProcess.run(ranks: 0, ["predict", "--checkpoint", run, "--json", "--top", "7"] + faces + [bad])
         XCTAssertEqual(p.status, 1, p.all)
         XCTAssertTrue(p.stderr.contains(bad), p.all)
-        let lines = p.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
+        // One JSON line per image: the two faces with their classes, the bad file with its error.
+        let all = p.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
+        let lines = all.filter { !$0.contains("\"error\"") }
         XCTAssertEqual(lines.count, 2, p.all)
+        XCTAssertEqual(all.filter { $0.contains("\"error\"") && $0.contains("not-an-image.png") }.count, 1, p.all)
         for line in lines {
             let r = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let top = try XCTUnwrap(r["top"] as? [[String: Any]])
