@@ -31,16 +31,17 @@ struct TrainCommand: ParsableCommand {
             if cfg.dist.timeoutSeconds > 0 {
                 _ = Watchdog.install(on: comm, collectiveTimeout: Double(cfg.dist.timeoutSeconds), stepTimeout: Double(cfg.dist.timeoutSeconds))
             }
-            if comm.isRoot {
-                try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
-                try cfg.resolvedYAML.write(toFile: runDir + "/config.yaml", atomically: true, encoding: .utf8)
-            }
-            try comm.barrier()
             if comm.isRoot, let restarts = ProcessInfo.processInfo.environment["SLURM_RESTART_COUNT"] {
                 log.info("slurm restart count: \(restarts)")
             }
             let driver = try StageDriver(config: cfg, comm: comm, runDir: runDir, log: log, preemption: Preemption())
             let start = try driver.start(resume: resume)
+            // Only once the run is sure to go on (resumed or fresh) does it write into the folder.
+            if comm.isRoot {
+                try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
+                try cfg.resolvedYAML.write(toFile: runDir + "/config.yaml", atomically: true, encoding: .utf8)
+            }
+            try comm.barrier()
             if comm.isRoot {
                 log.info("\(cfg.train.stage) stage: \(comm.worldSize) rank(s) x \(threads) BLAS thread(s), global batch \(cfg.train.batchSize), \(driver.stage.summary); \(start)")
             }
