@@ -93,7 +93,7 @@ public enum TrainingError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .nonFinite(step, what, detail):
-            return "step \(step): \(what): the all-reduced gradient is not finite (\(detail)); stopped by train.on_nonfinite = stop, the last good checkpoint is kept"
+            return "non-finite gradient at step \(step) (\(what)): \(detail); the run stops (train.on_nonfinite = stop) and its last good checkpoint is kept"
         case let .preempted(step, checkpoint):
             return "preempted at step \(step): checkpoint \(checkpoint) written"
         case let .noUsableCheckpoint(runDir, detail):
