@@ -31,7 +31,7 @@ public enum LoadBench {
             params = m.namedParameters().map { (key: $0.0, tensor: $0.1) }
             buffers = m.namedBuffers().map { (key: $0.0, tensor: $0.1) }
         } else {
-            let m = try ASIT(try ModelConfig(yaml: rc.resolvedYAML))
+            let m = try ASIT(rc.model)
             m.resetNetworks(seed: 1)
             params = m.namedParameters().map { (key: $0.0, tensor: $0.1) }
             buffers = m.namedBuffers().map { (key: $0.0, tensor: $0.1) }

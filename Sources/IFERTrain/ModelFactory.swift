@@ -15,7 +15,7 @@ extension IferClassifier: ImageClassifier {
 /// `initialise: false` leaves the tensors as allocated (zeros), for a caller that overwrites
 /// them all from a checkpoint next (initialising 270 M paper-size weights takes seconds).
 public func makeClassifier(_ config: RunConfig, initialise: Bool = true) throws -> ImageClassifier {
-    let mc = try ModelConfig(yaml: config.resolvedYAML)
+    let mc = config.model
     let model = try IferClassifier(mc)
     if initialise { model.resetAll(seed: UInt64(config.train.seed)) }
     return model
