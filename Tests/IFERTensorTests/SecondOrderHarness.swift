@@ -2,10 +2,11 @@ import Foundation
 import XCTest
 @testable import IFERTensor
 
-/// One second-order golden case, as written by scripts/golden/second_order.py.
+/// One second-order golden case, as written by scripts/golden/second_order.py: a first-order
+/// case (OpHarness.swift's arrays) plus probe vectors and Hessian-vector products.
 struct SecondOrderCase: Decodable {
-    struct Arr: Decodable { let shape: [Int]; let data: [Float] }
-    struct Input: Decodable { let shape: [Int]; let data: [Float]; let grad: Bool }
+    typealias Arr = GoldenCase.Arr
+    typealias Input = GoldenCase.Input
     let name: String
     let inputs: [Input]
     let seed: Arr
