@@ -44,6 +44,16 @@ for f in $(pkg-config --cflags-only-I hdf5-serial libpng16 libturbojpeg openblas
 link_flags=()
 for f in $(pkg-config --libs hdf5-serial libpng16 libturbojpeg openblas); do link_flags+=("$f"); done
 mkdir -p "$out/modules"
+# IFERIO's SHA-256 is apple/swift-crypto: its modules and objects come from the release build
+# (`swift build -c release`, run first by scripts/setup.sh), linked uninstrumented.
+crypto=.build/checkouts/swift-crypto/Sources
+[ -d .build/release/Modules ] && [ -d "$crypto" ] || { echo "fuzz: run scripts/setup.sh (swift build -c release) first" >&2; exit 1; }
+swiftc_flags+=(-I "$root/.build/release/Modules")
+for m in CCryptoBoringSSL CCryptoBoringSSLShims; do
+  c_flags+=(-Xcc "-fmodule-map-file=$root/$crypto/$m/include/module.modulemap" -Xcc -I -Xcc "$root/$crypto/$m/include")
+done
+while IFS= read -r o; do link_flags+=("$o"); done < <(find .build/release/Crypto.build .build/release/CryptoBoringWrapper.build \
+  .build/release/CCryptoBoringSSL.build .build/release/CCryptoBoringSSLShims.build -name '*.o' | sort)
 
 # module NAME SOURCES...: a static library plus its .swiftmodule, rebuilt when a source is newer.
 module() {
