@@ -12,6 +12,7 @@ backward with respect to its incoming gradient. The Swift test (SecondOrderTests
 each case on one line and also checks the HVP against finite differences of the first gradient.
 Run: cd scripts/golden && ../../.venv-golden/bin/python second_order.py
 """
+import importlib.util
 import json
 import os
 
@@ -58,17 +59,12 @@ def case(name, fn, inputs, grad=None, seed=0):
         json.dump(doc, f, separators=(",", ":"))
 
 
-def upfirdn2d(x, kernel, up=1, down=1, pad=(0, 0)):
-    """rosinality's upfirdn2d_native (zero-insert, pad, flipped-kernel correlation, subsample)."""
-    n, c, h, w = x.shape
-    if up > 1:
-        z = x.new_zeros(n, c, h, up, w, up)
-        z[:, :, :, 0, :, 0] = x
-        x = z.reshape(n, c, h * up, w * up)
-    p0, p1 = pad
-    x = F.pad(x, [p0, p1, p0, p1])
-    k = torch.flip(kernel, [0, 1])[None, None].repeat(c, 1, 1, 1)
-    return F.conv2d(x, k, groups=c)[:, :, ::down, ::down]
+# rosinality's upfirdn2d, the same function the model references use (scripts/reference/common.py).
+_spec = importlib.util.spec_from_file_location(
+    "reference_common", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference", "common.py"))
+_reference = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_reference)
+upfirdn2d = _reference.upfirdn2d
 
 
 def blur_kernel(taps, gain=1.0):
