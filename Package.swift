@@ -73,7 +73,7 @@ let package = Package(
         // Helpers shared by the test targets (launching `ifer` alone or under mpirun, temporary
         // directories, finding h5py).
         .target(name: "IFERTestSupport", dependencies: ["IFERTensor"], path: "Tests/IFERTestSupport", swiftSettings: fast),
-        .testTarget(name: "IFERDataTests", dependencies: ["IFERData", "ifer", "IFERTestSupport"], swiftSettings: fast),
+        .testTarget(name: "IFERDataTests", dependencies: ["IFERData", "ifer", "IFERTestSupport"], exclude: ["Fixtures"], swiftSettings: fast),
         .testTarget(name: "IFERCheckpointTests", dependencies: ["IFERCheckpoint", "IFERTestSupport"], swiftSettings: fast),
         .testTarget(name: "IFERTrainTests", dependencies: ["IFERTrain", "ifer", "IFERTestSupport"], swiftSettings: fast),
     ]

@@ -62,4 +62,13 @@ final class ConfigTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("data.augment"), "\(e)")
         }
     }
+
+    func testRandAugmentSpec() throws {
+        let c = try RunConfig.parse(base, source: "t.yaml", overrides: ["data.randaugment=rand-m9-mstd0.5-inc1"])
+        XCTAssertEqual(c.data.randAugment, try RandAugment(spec: "rand-m9-mstd0.5-inc1"))
+        XCTAssertNil(try RunConfig.parse(base, source: "t.yaml").data.randAugment)
+        XCTAssertThrowsError(try RunConfig.parse(base, source: "t.yaml", overrides: ["data.randaugment=rand-m12"])) { e in
+            XCTAssertTrue("\(e)".contains("data.randaugment") && "\(e)".contains("rand-m12"), "\(e)")
+        }
+    }
 }

@@ -7,8 +7,9 @@ import IFERTensor
 /// it and however many ranks there are.
 ///
 /// Order (as torchvision / timm): choose the source window (RandomResizedCrop, a centre crop, or
-/// the whole image), resample it to `outputSize` with anti-aliasing, flip horizontally, normalise
-/// to [-1, 1] (mean = std = 0.5), then random erasing in normalised space.
+/// the whole image), resample it to `outputSize` with anti-aliasing, flip horizontally, RandAugment
+/// when configured (on the uint8 image, as timm runs it on the PIL image), normalise to [-1, 1]
+/// (mean = std = 0.5), then random erasing in normalised space.
 public struct Augmentation: Equatable, Sendable {
     /// Output side; nil keeps the shard resolution.
     public var outputSize: Int? = nil
@@ -21,11 +22,15 @@ public struct Augmentation: Equatable, Sendable {
     public var centerCrop: Float? = nil
     /// Probability of timm RandomErasing (mode "pixel", one box, area 2%-33%, aspect 0.3-3.3).
     public var erasing: Float = 0
+    /// timm RandAugment after the flip, or nil.
+    public var randAugment: RandAugment? = nil
 
     public init(outputSize: Int? = nil, flip: Float = 0, resizedCropScale: ClosedRange<Float>? = nil,
-                resizedCropRatio: ClosedRange<Float> = (3.0 / 4.0)...(4.0 / 3.0), centerCrop: Float? = nil, erasing: Float = 0) {
+                resizedCropRatio: ClosedRange<Float> = (3.0 / 4.0)...(4.0 / 3.0), centerCrop: Float? = nil, erasing: Float = 0,
+                randAugment: RandAugment? = nil) {
         self.outputSize = outputSize; self.flip = flip; self.resizedCropScale = resizedCropScale
         self.resizedCropRatio = resizedCropRatio; self.centerCrop = centerCrop; self.erasing = erasing
+        self.randAugment = randAugment
     }
 
     /// No augmentation: the shard image, normalised.
@@ -91,7 +96,26 @@ public struct Augmentation: Equatable, Sendable {
         let mirrored = flip > 0 && rng.bernoulli(flip)
         let plane = s * s
         let scaleF: Float = 1.0 / 127.5
-        if window == (0, 0, Double(side), Double(side)) && s == side {
+        if let policy = randAugment {
+            // RandAugment works on bytes: resample (rounded, as Pillow stores it), flip, augment, normalise.
+            var bytes = [UInt8](repeating: 0, count: plane * 3)
+            bytes.withUnsafeMutableBufferPointer { b in
+                let d = b.baseAddress!
+                Resample.resample(src, width: side, height: side, box: window, outWidth: s, outHeight: s, workspace: workspace) { y, row in
+                    let o = d + y * s * 3
+                    for x in 0..<s {
+                        let sx = mirrored ? s - 1 - x : x
+                        for c in 0..<3 { o[x * 3 + c] = UInt8(min(max(row[sx * 3 + c] + 0.5, 0), 255)) }
+                    }
+                }
+                policy.apply(d, side: s, rng: &rng)
+                for p in 0..<plane {
+                    out[p] = Augmentation.normalised[Int(d[p * 3])]
+                    out[plane + p] = Augmentation.normalised[Int(d[p * 3 + 1])]
+                    out[2 * plane + p] = Augmentation.normalised[Int(d[p * 3 + 2])]
+                }
+            }
+        } else if window == (0, 0, Double(side), Double(side)) && s == side {
             // Identity geometry: a table lookup per byte, rows copied forwards or mirrored.
             Augmentation.normalised.withUnsafeBufferPointer { lut in
                 let t = lut.baseAddress!

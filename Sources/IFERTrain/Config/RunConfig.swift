@@ -10,6 +10,7 @@ public struct RunConfig {
         public var flip: Bool
         public var cropScaleMin: Float     // RandomResizedCrop scale lower bound
         public var erasing: Float          // random-erasing probability
+        public var randAugment: RandAugment?   // ifer stage: timm RandAugment ("rand-m9-mstd0.5-inc1"), nil for "none"
         public var evalSplit: String
         public var evalCrop: Float         // ifer stage: centre crop fraction at evaluation (timm crop_pct; 1 = none)
         public var prefetch: Int
@@ -137,7 +138,9 @@ public struct RunConfig {
         let d = try top.section("data")
         data = Data(shards: try d.string("shards", default: ""), augment: try d.bool("augment", default: true),
                     flip: try d.bool("flip", default: true), cropScaleMin: try d.float("crop_scale_min", default: 0.8, in: 0.01...1),
-                    erasing: try d.float("erasing", default: 0.25, in: unit), evalSplit: try d.string("eval_split", default: "test"),
+                    erasing: try d.float("erasing", default: 0.25, in: unit),
+                    randAugment: try RunConfig.Data.randAugment(try d.string("randaugment", default: "none"), path: "data.randaugment"),
+                    evalSplit: try d.string("eval_split", default: "test"),
                     evalCrop: try d.float("eval_crop", default: 1, in: 0.01...1), prefetch: try d.int("prefetch", default: 2, in: 0...64))
         try d.finish()
 
@@ -201,6 +204,16 @@ public struct RunConfig {
 }
 
 extension RunConfig.Data {
+    /// "none" or timm's RandAugment string; the fill is the normalisation mean (0.5) as bytes.
+    static func randAugment(_ spec: String, path: String) throws -> RandAugment? {
+        if spec == "none" { return nil }
+        do {
+            return try RandAugment(spec: spec)
+        } catch let e as DataError {
+            throw ConfigError.badValue(path: path, detail: "\(e)")
+        }
+    }
+
     /// The evaluation transform of the `ifer` stage: the centre `eval_crop` of the image, resampled
     /// to `size` (timm's Resize(size / crop_pct) + CenterCrop(size) on a pre-resized shard).
     public func evalAugmentation(size: Int) -> Augmentation {

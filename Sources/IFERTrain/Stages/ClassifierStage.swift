@@ -27,7 +27,8 @@ public final class ClassifierStage: TrainingStage {
     public static func data(_ c: RunConfig) throws -> StageData {
         let size = c.model.encoder.imageSize   // shards of another resolution are resampled to it
         let train: Augmentation = c.data.augment
-            ? Augmentation(outputSize: size, flip: c.data.flip ? 0.5 : 0, resizedCropScale: c.data.cropScaleMin...1, erasing: c.data.erasing)
+            ? Augmentation(outputSize: size, flip: c.data.flip ? 0.5 : 0, resizedCropScale: c.data.cropScaleMin...1, erasing: c.data.erasing,
+                           randAugment: c.data.randAugment)
             : Augmentation(outputSize: size)
         var d = StageData(imageSize: size, trainAugmentation: train, evalAugmentation: c.data.evalAugmentation(size: size))
         d.allowsMicroBatches = true
