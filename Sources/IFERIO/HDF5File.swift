@@ -49,6 +49,8 @@ public final class H5File {
                 id = -1
                 throw IOError(path: path, "not an HDF5 file (or truncated/corrupt)")
             }
+            id = -1
+            try H5Guard.checkGlobalHeaps(path: path)   // refuses what libhdf5 1.10 would loop on
             id = H5Fopen(path, mode == .readOnly ? ch5_f_acc_rdonly() : ch5_f_acc_rdwr(), fapl)
             if id < 0 { throw IOError(path: path, "cannot open HDF5 file (corrupt, or locked by another process?)") }
         }

@@ -277,4 +277,27 @@ final class HDF5Tests: XCTestCase {
         XCTAssertEqual(rc, 0, out)
         XCTAssertTrue(out.contains("OK"), out)
     }
+
+    /// A global heap collection whose free-space object has size 0 makes libhdf5 1.10's H5Aread
+    /// of a string attribute loop forever; H5Guard refuses the file first, naming it. (Found by
+    /// scripts/fuzz.sh checkpoint; without the guard this test hangs.)
+    func testLoopingGlobalHeapIsRefusedBeforeHDF5ReadsIt() throws {
+        let path = try makeTempDir(self) + "/heap.h5"
+        let f = try H5File(path: path, mode: .create)
+        try f.setAttribute("format", .string("ifer-checkpoint"))
+        f.close()
+        XCTAssertNoThrow(try H5File(path: path, mode: .readOnly).close())
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let gcol = try XCTUnwrap(H5Guard.matches(in: bytes, count: bytes.count).first, "no GCOL in a file with a string attribute")
+        // Walk to the free-space object (index 0) and set its size to 0.
+        var p = gcol + 16
+        while H5Guard.readLE(bytes, p, 2) != 0 {
+            p += 16 + Int((H5Guard.readLE(bytes, p + 8, 8) + 7) & ~7)
+        }
+        for i in 0..<8 { bytes[p + 8 + i] = 0 }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try H5File(path: path, mode: .readOnly)) { e in
+            XCTAssertTrue("\(e)".contains(path) && "\(e)".contains("global heap"), "\(e)")
+        }
+    }
 }

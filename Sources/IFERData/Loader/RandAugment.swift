@@ -272,12 +272,8 @@ public struct RandAugment: Equatable, Sendable {
                         let bottom = at(x0, y0 + 1, c) + (at(x0 + 1, y0 + 1, c) - at(x0, y0 + 1, c)) * dx
                         v = top + (bottom - top) * dy
                     case .bicubic:
-                        var rows = [Double](repeating: 0, count: 4)
-                        for k in 0..<4 {
-                            let yy = y0 - 1 + k
-                            rows[k] = cubic(at(x0 - 1, yy, c), at(x0, yy, c), at(x0 + 1, yy, c), at(x0 + 2, yy, c), dx)
-                        }
-                        v = cubic(rows[0], rows[1], rows[2], rows[3], dy)
+                        func row(_ yy: Int) -> Double { cubic(at(x0 - 1, yy, c), at(x0, yy, c), at(x0 + 1, yy, c), at(x0 + 2, yy, c), dx) }
+                        v = cubic(row(y0 - 1), row(y0), row(y0 + 1), row(y0 + 2), dy)
                     }
                     o[c] = v <= 0 ? 0 : v >= 255 ? 255 : UInt8(v)  // truncated, as Pillow's filters store it
                 }
