@@ -92,7 +92,8 @@ case "$target" in
     module IFERIO Sources/IFERIO/*.swift
     module IFERTensor Sources/IFERTensor/*.swift Sources/IFERTensor/Ops/*.swift
     sources=(Sources/IFERCheckpoint/CheckpointReader.swift Sources/IFERCheckpoint/CheckpointFormat.swift Sources/IFERCheckpoint/CheckpointState.swift
-             Sources/IFERCheckpoint/CheckpointWriter.swift Sources/IFERCheckpoint/Durable.swift)
+             Sources/IFERCheckpoint/CheckpointWriter.swift Sources/IFERCheckpoint/Durable.swift Sources/IFERCheckpoint/Checksums.swift
+             Sources/IFERCheckpoint/FaultInjection.swift)
     extra=("$out/modules/libIFERIO.a" "$out/modules/libIFERTensor.a") ;;
   *) echo "fuzz: unknown target '$target' (png, jpeg, yaml, shard, shard-fields, checkpoint, all)" >&2; exit 2 ;;
 esac

@@ -25,3 +25,6 @@ static inline size_t ch5_variable(void) { return H5T_VARIABLE; }
 static inline hsize_t ch5_unlimited(void) { return H5S_UNLIMITED; }
 /// Stops HDF5 printing its error stack to stderr; we report errors ourselves with the file name.
 static inline void ch5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+/// glibc's memmem (a GNU extension the Glibc module does not export): H5Guard's signature search.
+extern void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
+static inline const void *ch5_memmem(const void *haystack, size_t n, const void *needle, size_t m) { return memmem(haystack, n, needle, m); }

@@ -11,6 +11,7 @@
 // the way libhdf5 does, refusing the file before HDF5 opens it if a walk would not end.
 //
 // Cost: one sequential read of the file (page-cache speed; a checkpoint's hash reads it anyway).
+import CHDF5
 import Foundation
 
 public enum H5Guard {
@@ -50,14 +51,14 @@ public enum H5Guard {
     static func matches(in buffer: [UInt8], count: Int) -> [Int] {
         var hits: [Int] = []
         buffer.withUnsafeBytes { raw in
-            let p = raw.bindMemory(to: UInt8.self).baseAddress!
-            let n = signature.count
-            var start = 0
-            // memchr for the first byte, then compare the rest (memmem is not in Glibc's module).
-            while start + n <= count, let found = memchr(p + start, Int32(signature[0]), count - start - n + 1) {
-                let at = UnsafeRawPointer(found) - UnsafeRawPointer(p)
-                if memcmp(p + at, signature, n) == 0 { hits.append(at) }
-                start = at + 1
+            let p = raw.baseAddress!
+            signature.withUnsafeBytes { sig in
+                var start = 0
+                while start + signature.count <= count, let found = ch5_memmem(p + start, count - start, sig.baseAddress!, signature.count) {
+                    let at = found - p
+                    hits.append(at)
+                    start = at + 1
+                }
             }
         }
         return hits
