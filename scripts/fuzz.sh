@@ -15,11 +15,13 @@
 # timeout (> 10 s for one input). Needs the SwiftPM checkout of Yams (.build/checkouts/Yams,
 # present after `swift build`) for the yaml target.
 #
-# Known (Dec 2026): the shard and checkpoint targets hand raw bytes to the system libhdf5
-# (1.10, not instrumented), which loops on some corrupt global-heap collections (H5HG_read under
-# H5Aread of a variable-length string attribute) within seconds of fuzzing; libFuzzer reports a
-# timeout. The product never opens unverified bytes with HDF5 (shards: SHA-256 from the
-# manifest; checkpoints: the sidecar), so these hangs need a crafted file with a matching hash.
+# Known (Dec 2026): the shard and checkpoint targets hand raw bytes to the system libhdf5 (1.10.8,
+# not instrumented). It looped forever on a global heap collection with a zero-size free-space
+# object (now refused before HDF5 opens a file: Sources/IFERIO/HDF5Guard.swift), and it reads out
+# of bounds in its object-header decoder on some crafted files (Fuzz/libhdf5-findings/; HDF5 2.0
+# refuses the same file cleanly). The product never opens unverified bytes with HDF5 (shards:
+# SHA-256 from the manifest; checkpoints: the sidecar), so these need a crafted file with a
+# matching hash. To count runs past such libhdf5 crashes: add -fork=1 -ignore_crashes=1.
 # Only our own code is instrumented for coverage; crashes inside libpng / libjpeg-turbo / libhdf5
 # are still caught (signals), their memory errors only when they fault.
 set -euo pipefail
