@@ -60,6 +60,8 @@ final class PeerStepTests: XCTestCase {
             try sumAll(square(y)).backward()
             results.append((y.array, try XCTUnwrap(x.grad).array, try XCTUnwrap(w.grad).array))
         }
+        XCTAssertEqual(results.count, 2)
+        XCTAssertGreaterThan(results[0].2.map { Swift.abs($0) }.max() ?? 0, 0, "the style gradient reaches w")
         for (a, b) in zip([results[0].0, results[0].1, results[0].2], [results[1].0, results[1].1, results[1].2]) {
             let scaleMax = a.map { Swift.abs($0) }.max() ?? 1
             for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 1e-4 * Swift.max(scaleMax, 1)) }
