@@ -18,7 +18,8 @@ public enum PeerStepBench {
         public var batch = PeerArch.batch
         public var threads = [1, 2]
         public var minTime = 3.0
-        /// Timed steps per rank under mpirun (the same on every rank: each step has collectives).
+        /// Timed steps: per rank under mpirun (the same on every rank: each step has collectives);
+        /// the minimum in one process (more until `minTime` seconds, at most 200, as the peer).
         public var reps = 20
         public var warmup = 3
         public var bucketBytes = 1 << 20
@@ -100,7 +101,7 @@ public enum PeerStepBench {
                 let t = try Trainer(comm: SingleProcess(), mode: mode, batch: o.batch, bucketBytes: o.bucketBytes)
                 defer { t.close() }
                 let first = try t.step()
-                let timing = try Timing.measure(warmup: o.warmup, reps: 10, minTime: o.minTime) { _ = try t.step() }
+                let timing = try Timing.measure(warmup: o.warmup, reps: o.reps, minTime: o.minTime) { _ = try t.step() }
                 let last = try t.step()
                 emitJSON(["case": caseName(mode, batch: o.batch), "model": "peer", "modconv": mode.rawValue, "threads": th,
                           "batch": o.batch, "ms": timing.medianMs, "ms_min": timing.minMs,

@@ -24,10 +24,13 @@ struct BenchStepCommand: ParsableCommand {
     @Option(help: "Minimum seconds of timed repetitions per thread count (one process).")
     var minTime: Double = 3
 
+    @Option(help: "--model peer: untimed warm-up steps before timing.")
+    var warmup: Int = 3
+
     @Option(help: "--model peer: modulated-conv form, 'scale' (one shared-weight conv), 'grouped' (per-sample weights, B groups) or 'both'.")
     var modconv: String = "scale"
 
-    @Option(help: "--model peer under mpirun: timed steps per rank (the same on every rank).")
+    @Option(help: "--model peer: timed steps (under mpirun per rank, the same on every rank; in one process the minimum, more until --min-time).")
     var reps: Int = 20
 
     @Option(help: "--model peer: gradient bucket size in bytes (the training default: 1 MB).")
@@ -54,11 +57,12 @@ struct BenchStepCommand: ParsableCommand {
                 }
                 o.modes = [m]
             }
-            guard reps > 0, bucketBytes >= 64 else { throw ValidationError("--reps must be positive and --bucket-bytes at least 64") }
+            guard reps > 0, warmup >= 0, bucketBytes >= 64 else { throw ValidationError("--reps must be positive, --warmup at least 0 and --bucket-bytes at least 64") }
             o.batch = batch
             o.threads = ts
             o.minTime = minTime
             o.reps = reps
+            o.warmup = warmup
             o.bucketBytes = bucketBytes
             try withCommunicator { comm in try PeerStepBench.run(comm, o) }
         default:
