@@ -76,5 +76,7 @@ let package = Package(
         .testTarget(name: "IFERDataTests", dependencies: ["IFERData", "ifer", "IFERTestSupport"], exclude: ["Fixtures"], swiftSettings: fast),
         .testTarget(name: "IFERCheckpointTests", dependencies: ["IFERCheckpoint", "IFERTestSupport"], swiftSettings: fast),
         .testTarget(name: "IFERTrainTests", dependencies: ["IFERTrain", "ifer", "IFERTestSupport"], swiftSettings: fast),
+        // Benchmark models and their drivers (the peer-architecture step); launches `ifer` under mpirun.
+        .testTarget(name: "IFERToolsTests", dependencies: ["IFERTools", "ifer", "IFERTestSupport"], swiftSettings: fast),
     ]
 )

@@ -4,22 +4,37 @@ import IFERTools
 struct BenchStepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "step",
-        abstract: "A stage's training-step throughput (images/s, FLOPs, MFU against sgemm), JSON lines.")
+        abstract: "A training step's throughput, JSON lines: a stage's (images/s, FLOPs, MFU against sgemm), or the PyTorch peer's ASIT-like step (--model peer, also under mpirun).")
 
-    @Option(help: "A run config (its train.stage is the stage timed).")
+    @Option(help: "What to time: 'stage' (the config's train.stage, as ifer train builds it) or 'peer' (the PyTorch peer's ASIT-like step, peers/peer_bench.py).")
+    var model: String = "stage"
+
+    @Option(help: "A run config (its train.stage is the stage timed; --model stage only).")
     var config: String = "configs/tiny/asit.yaml"
 
-    @Option(name: .customLong("set"), help: "Override a config key, as for ifer train (repeatable).")
+    @Option(name: .customLong("set"), help: "Override a config key, as for ifer train (repeatable; --model stage only).")
     var overrides: [String] = []
 
-    @Option(help: "Batch size.")
+    @Option(help: "Batch size (per rank under mpirun).")
     var batch: Int = 8
 
-    @Option(help: "Comma-separated BLAS thread counts.")
+    @Option(help: "Comma-separated BLAS thread counts (under mpirun, --model peer: the first one, per rank).")
     var threads: String = "1,2"
 
-    @Option(help: "Minimum seconds of timed repetitions per thread count.")
+    @Option(help: "Minimum seconds of timed repetitions per thread count (one process).")
     var minTime: Double = 3
+
+    @Option(help: "--model peer: untimed warm-up steps before timing.")
+    var warmup: Int = 3
+
+    @Option(help: "--model peer: modulated-conv form, 'scale' (one shared-weight conv), 'grouped' (per-sample weights, B groups) or 'both'.")
+    var modconv: String = "scale"
+
+    @Option(help: "--model peer: timed steps (under mpirun per rank, the same on every rank; in one process the minimum, more until --min-time).")
+    var reps: Int = 20
+
+    @Option(help: "--model peer: gradient bucket size in bytes (the training default: 1 MB).")
+    var bucketBytes: Int = 1 << 20
 
     @Flag(help: "JSON lines (the only output format).")
     var json = false
@@ -29,6 +44,29 @@ struct BenchStepCommand: ParsableCommand {
         guard !ts.isEmpty, ts.allSatisfy({ $0 > 0 }), batch > 0 else {
             throw ValidationError("--threads must list positive integers and --batch must be positive")
         }
-        try StepBench.run(configFile: config, overrides: overrides, batch: batch, threads: ts, minTime: minTime)
+        switch model {
+        case "stage":
+            try StepBench.run(configFile: config, overrides: overrides, batch: batch, threads: ts, minTime: minTime)
+        case "peer":
+            var o = PeerStepBench.Options()
+            switch modconv {
+            case "both": o.modes = PeerModConvMode.allCases
+            default:
+                guard let m = PeerModConvMode(rawValue: modconv) else {
+                    throw ValidationError("--modconv must be scale, grouped or both (got '\(modconv)')")
+                }
+                o.modes = [m]
+            }
+            guard reps > 0, warmup >= 0, bucketBytes >= 64 else { throw ValidationError("--reps must be positive, --warmup at least 0 and --bucket-bytes at least 64") }
+            o.batch = batch
+            o.threads = ts
+            o.minTime = minTime
+            o.reps = reps
+            o.warmup = warmup
+            o.bucketBytes = bucketBytes
+            try withCommunicator { comm in try PeerStepBench.run(comm, o) }
+        default:
+            throw ValidationError("--model must be 'stage' or 'peer' (got '\(model)')")
+        }
     }
 }
