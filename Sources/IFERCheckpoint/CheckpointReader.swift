@@ -112,12 +112,22 @@ public final class CheckpointReader {
 
     // MARK: listing
 
-    /// Dataset keys (relative to `group`) and shapes, in name order.
+    /// Dataset keys (relative to `group`) and shapes, in name order. A shape is refused when it
+    /// claims more elements than the file has bytes (checkpoints store every element,
+    /// uncompressed), so a crafted header cannot make the reader allocate what the file lacks.
     func datasets(under group: String) throws -> [(key: String, shape: [Int])] {
         guard file.exists(group) else { return [] }
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         do {
             return try file.members(of: group).filter { $0.kind == .dataset }.map { m in
-                (String(m.path.dropFirst(group.count + 1)), try file.shape(of: m.path))
+                let ds = try file.openDataset(m.path)
+                defer { ds.close() }
+                let shape = try ds.shape()
+                let n = try ds.count()
+                if n > bytes {
+                    throw CheckpointError(.corrupt, path: path, "\(m.path): shape \(shape) claims \(n) elements, more than the file's \(bytes) bytes")
+                }
+                return (String(m.path.dropFirst(group.count + 1)), shape)
             }
         } catch let e as IOError { throw CheckpointError(.corrupt, path: path, "\(e.key ?? group): \(e.message)") }
     }

@@ -39,6 +39,7 @@ public final class H5Dataset {
         if rank < 0 { throw fail("cannot read rank") }
         var dims = [hsize_t](repeating: 0, count: Int(rank))
         if rank > 0 { H5Sget_simple_extent_dims(space, &dims, nil) }
+        if let big = dims.first(where: { $0 > hsize_t(Int.max) }) { throw fail("dimension \(big) is out of range") }
         return dims.map { Int($0) }
     }
 
@@ -53,7 +54,18 @@ public final class H5Dataset {
     }
 
     /// Number of elements.
-    public func count() throws -> Int { try shape().reduce(1, *) }
+    public func count() throws -> Int { try H5Dataset.elements(try shape(), fail) }
+
+    /// The product of `dims`, or an error (naming the dataset) when it overflows.
+    static func elements(_ dims: some Sequence<Int>, _ fail: (String) -> IOError) throws -> Int {
+        var n = 1
+        for d in dims {
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow { throw fail("element count of shape \(Array(dims)) overflows") }
+            n = p
+        }
+        return n
+    }
 
     private func checkType(_ want: H5DType) throws {
         let have = try dtype()
@@ -93,7 +105,7 @@ public final class H5Dataset {
         return try body(memSpace, fileSpace)
     }
 
-    private func rowElements() throws -> Int { try shape().dropFirst().reduce(1, *) }
+    private func rowElements() throws -> Int { try H5Dataset.elements(try shape().dropFirst(), fail) }
 
     // MARK: numeric data
 

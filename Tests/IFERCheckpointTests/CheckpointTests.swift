@@ -138,6 +138,25 @@ final class CheckpointTests: XCTestCase {
         }
     }
 
+    /// A crafted checkpoint (sidecar recomputed) whose dataset claims 2^40 or 2^62 x 2^62
+    /// elements in a small file: an error naming the dataset, not an allocation trap or an
+    /// overflow (found by scripts/fuzz.sh checkpoint).
+    func testHugeDatasetShapeIsRefusedBeforeAllocating() throws {
+        for (name, shape, chunk) in [("huge", [1 << 40], [1024]), ("overflow", [1 << 62, 1 << 62], [1, 1])] {
+            let run = try makeTempDir(self, name)
+            let path = try CheckpointWriter.save(sampleState(step: 3), runDir: run, keep: 1)
+            do {
+                let f = try H5File(path: path, mode: .readWrite)
+                try f.createDataset("/params/\(name)", of: Float.self, shape: shape, chunk: chunk, extendible: true).close()
+                f.close()
+            }
+            try (SHA256.hexHash(file: path) + "  x\n").write(toFile: path + ".sha256", atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try CheckpointReader.load(path)) { e in
+                XCTAssertTrue("\(e)".contains("/params/\(name)"), "\(e)")
+            }
+        }
+    }
+
     func testLoadIntoReportsEveryMismatchAtOnce() throws {
         let run = try makeTempDir(self)
         let path = try CheckpointWriter.save(sampleState(step: 3), runDir: run, keep: 1)
