@@ -65,6 +65,10 @@ public final class GeneratorStage: TrainingStage {
             throw ConfigError.badValue(path: "train.batch_size",
                                        detail: "\(local) images per rank is not a multiple of the minibatch-stddev group \(group) (model.discriminator.stddev_group)")
         }
+        guard !c.model.activationCheckpointing.generatorResolutions else {
+            throw ConfigError.badValue(path: "model.activation_checkpointing",
+                                       detail: "'\(c.model.activationCheckpointing.rawValue)' checkpoints the generator, but the generator stage differentiates it twice (R1, path length): use none or encoder_blocks")
+        }
         generator = Generator(c.model.generator)
         gEMA = Generator(c.model.generator)
         discriminator = StyleGANDiscriminator(c.model.discriminator, stddevGroup: c.model.discriminator.stddevGroup)
