@@ -25,7 +25,8 @@ final class CheckpointingTests: XCTestCase {
         let all = try ModelConfig(yaml: base + "  activation_checkpointing: all\n").activationCheckpointing
         XCTAssertTrue(all.encoderBlocks && all.generatorResolutions)
         let enc = try ModelConfig(yaml: base + "  activation_checkpointing: encoder_blocks\n").activationCheckpointing
-        XCTAssertTrue(enc.encoderBlocks && !enc.generatorResolutions)
+        XCTAssertTrue(enc.encoderBlocks && !enc.generatorResolutions && !enc.discriminatorBlocks)
+        XCTAssertTrue(all.discriminatorBlocks)
         XCTAssertThrowsError(try ModelConfig(yaml: base + "  activation_checkpointing: everything\n")) { e in
             XCTAssertTrue("\(e)".contains("model.activation_checkpointing"), "\(e)")
             XCTAssertTrue("\(e)".contains("encoder_blocks"), "\(e)")
@@ -84,6 +85,27 @@ final class CheckpointingTests: XCTestCase {
             XCTAssertLessThanOrEqual(worst(ckpt.grads, plain.grads), 1e-6, "frozen: \(frozen)")
             XCTAssertLessThan(ckpt.peak, plain.peak, "frozen: \(frozen): peak \(ckpt.peak) B with recompute, \(plain.peak) B without")
         }
+    }
+
+    func testInversionDiscriminatorResBlocks() throws {
+        let config = DiscriminatorConfig(size: 32, channelMax: 16, outDim: 8)
+        func run(_ checkpointed: Bool) throws -> (grads: [[Float]], peak: Int) {
+            let d = InversionDiscriminator(config)
+            d.resetAll(seed: 2)
+            d.modelQ.checkpointBlocks = checkpointed
+            XCTAssertEqual(d.modelQ.checkpointBlocks, checkpointed)
+            var rng = Philox(seed: 3)
+            let a = Tensor.randn([2, 3, 32, 32], &rng), b = Tensor.randn([2, 3, 32, 32], &rng)
+            a.requiresGrad = true
+            let start = Storage.live.bytes
+            Storage.live.resetPeak()
+            try meanAll(try d(a, b)).backward()
+            return ([a.grad?.array ?? []] + d.modelQ.namedParameters().map { $0.tensor.grad?.array ?? [] }, Storage.live.peak - start)
+        }
+        let plain = try run(false), ckpt = try run(true)
+        XCTAssertTrue(plain.grads.allSatisfy { $0.contains { $0 != 0 } })
+        XCTAssertLessThanOrEqual(worst(ckpt.grads, plain.grads), 1e-6)
+        XCTAssertLessThan(ckpt.peak, plain.peak, "peak \(ckpt.peak) B with recompute, \(plain.peak) B without")
     }
 
     /// R1 / path length differentiate twice: a checkpointed generator says so instead of a wrong answer.

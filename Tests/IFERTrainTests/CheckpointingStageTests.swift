@@ -5,7 +5,7 @@ import XCTest
 
 /// `model.activation_checkpointing` in the stages, in process: one whole asit step of
 /// configs/tiny/asit.yaml (D step and E step with drop path, distribution and adversarial losses)
-/// gives the same losses and encoder gradients with `all` as with `none`; the generator stage,
+/// gives the same losses, encoder and discriminator gradients with `all` as with `none`; the generator stage,
 /// which differentiates its generator twice, refuses to checkpoint it.
 final class CheckpointingStageTests: XCTestCase {
     override func tearDown() { Autograd.reset() }
@@ -28,6 +28,7 @@ final class CheckpointingStageTests: XCTestCase {
             let stage = try XCTUnwrap(d.stage as? InversionStage)
             XCTAssertEqual(stage.asit.encoder.checkpointBlocks, mode == "all")
             XCTAssertEqual(stage.asit.decoder.checkpointResolutions, mode == "all")
+            XCTAssertEqual(stage.asit.discriminator.modelQ.checkpointBlocks, mode == "all")
             let batch = try d.trainLoader.next()
             let losses = try stage.trainStep(batch, step: 0)
             func grads(_ f: FlatBuffer) throws -> [Float] {
@@ -38,7 +39,7 @@ final class CheckpointingStageTests: XCTestCase {
         let plain = try step("none"), ckpt = try step("all")
         XCTAssertEqual(Set(plain.losses.keys), [.lossD, .lossG, .l2, .dist, .adv])
         for (k, v) in plain.losses { XCTAssertEqual(ckpt.losses[k], v, "\(k): the forward is the same computation") }
-        XCTAssertEqual(ckpt.gradD, plain.gradD, "the D step does not pass through checkpointed blocks")
+        XCTAssertEqual(ckpt.gradD, plain.gradD, "discriminator gradients (its ResBlocks recomputed)")
         let scale = plain.gradE.map(abs).max() ?? 0
         XCTAssertGreaterThan(scale, 0)
         let worst = zip(ckpt.gradE, plain.gradE).map { abs($0 - $1) }.max() ?? .infinity

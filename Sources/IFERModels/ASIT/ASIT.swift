@@ -44,6 +44,7 @@ public final class ASIT: Module {
                       discriminator: config.discriminator)
         encoder.checkpointBlocks = config.activationCheckpointing.encoderBlocks
         decoder.checkpointResolutions = config.activationCheckpointing.generatorResolutions
+        discriminator.modelQ.checkpointBlocks = config.activationCheckpointing.discriminatorBlocks
     }
 
     public var buffers: [(String, Tensor)] { [("latent_avg", latentAvg)] }

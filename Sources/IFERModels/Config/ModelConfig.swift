@@ -5,7 +5,7 @@
 ///       encoder: {...}         # ASIT encoder (decoded by the encoder's own config type)
 ///       discriminator: {...}   # inversion discriminator (DiscriminatorConfig)
 ///       ifer_head: {...}       # IFER classifier head (IferHeadConfig)
-///       activation_checkpointing: none   # none | encoder_blocks | generator | all
+///       activation_checkpointing: none   # none | encoder_blocks | generator | discriminator | all
 ///
 /// Other top-level sections (data, train, optim, loss, dist, checkpoint, log) belong to the
 /// training driver; `ModelConfig` never reads them.
@@ -55,17 +55,20 @@ public struct ModelConfig {
 ///   none            keep every activation (default)
 ///   encoder_blocks  every GC ViT block of the ASIT encoder (asit and ifer stages)
 ///   generator       every resolution 8² … size² of the ASIT stage's frozen generator
-///   all             both
+///   discriminator   every ResBlock of the inversion discriminator's query branch (asit stage)
+///   all             all three
 /// The generator stage never checkpoints (its R1 and path-length penalties differentiate the
-/// generator and discriminator twice) and rejects `generator` / `all`.
+/// generator and discriminator twice) and rejects everything but `none` and `encoder_blocks`.
 public enum ActivationCheckpointing: String, CaseIterable, Equatable {
     case none
     case encoderBlocks = "encoder_blocks"
     case generator
+    case discriminator
     case all
 
     public var encoderBlocks: Bool { self == .encoderBlocks || self == .all }
     public var generatorResolutions: Bool { self == .generator || self == .all }
+    public var discriminatorBlocks: Bool { self == .discriminator || self == .all }
 }
 
 /// rosinality's channel table: 512 up to 32², then 256·m, 128·m, 64·m, 32·m, 16·m at 64² … 1024²,
