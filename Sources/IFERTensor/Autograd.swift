@@ -48,6 +48,11 @@ public enum Autograd {
         return total
     }
 
+    /// Memory reports: when on, `backward` notes the tape's bytes as it starts (their maximum
+    /// since the last `resetRecomputePeak()` is `backwardTapeBytesPeak`). Off by default.
+    public static var measuresTape = false
+    public internal(set) static var backwardTapeBytesPeak = 0
+
     /// Drops the tape and the activations it holds without computing gradients.
     public static func reset() { nodes.removeAll(keepingCapacity: true) }
 
@@ -103,6 +108,20 @@ public enum Autograd {
             throw TensorError.badArgument(op: "backward", detail: "root does not require a gradient (built under noGrad, or from constants only)")
         }
 
+        if measuresTape { backwardTapeBytesPeak = max(backwardTapeBytesPeak, tapeBytes) }
+        let rootGrad = root.gradOrCreate()
+        if let g = gradient {
+            rootGrad.ptr.update(from: g.ptr, count: g.count)
+        } else {
+            rootGrad.ptr[0] += 1
+        }
+        try walkTape(onGradReady: onGradReady)
+    }
+
+    /// The reverse walk of `backward` over the current tape (whose outputs' gradients are
+    /// seeded): runs each node whose output has a gradient, from the last to the first. Also
+    /// used by `checkpoint` to back-propagate through a block's recomputed sub-tape.
+    static func walkTape(onGradReady: ((Tensor) -> Void)?) throws {
         // For each parameter, the first tape node that reads it: once the reverse walk has
         // processed that node the parameter's gradient is final.
         var readyAt: [Int: [Tensor]] = [:]
@@ -114,18 +133,13 @@ public enum Autograd {
                 }
             }
         }
-
-        let rootGrad = root.gradOrCreate()
-        if let g = gradient {
-            rootGrad.ptr.update(from: g.ptr, count: g.count)
-        } else {
-            rootGrad.ptr[0] += 1
-        }
         // Parameters read by a node that backward actually ran: only those are reported, so
         // stale nodes left on the tape (a forward without backward) never fire the hook.
+        // `tape` is a copy: a checkpoint node's backward swaps `nodes` for its sub-tape meanwhile.
+        let tape = nodes
         var reached = Set<ObjectIdentifier>()
-        for i in stride(from: nodes.count - 1, through: 0, by: -1) {
-            let node = nodes[i]
+        for i in stride(from: tape.count - 1, through: 0, by: -1) {
+            let node = tape[i]
             if let g = node.output.grad {
                 try node.backward(g)
                 if node.output.kind == .activation { node.output.grad = nil }

@@ -42,6 +42,9 @@ public final class ASIT: Module {
     public convenience init(_ config: ModelConfig) throws {
         try self.init(encoder: config.encoder, generator: config.generator,
                       discriminator: config.discriminator)
+        encoder.checkpointBlocks = config.activationCheckpointing.encoderBlocks
+        decoder.checkpointResolutions = config.activationCheckpointing.generatorResolutions
+        discriminator.modelQ.checkpointBlocks = config.activationCheckpointing.discriminatorBlocks
     }
 
     public var buffers: [(String, Tensor)] { [("latent_avg", latentAvg)] }

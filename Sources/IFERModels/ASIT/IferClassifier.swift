@@ -30,6 +30,7 @@ public final class IferClassifier: Module {
 
     public convenience init(_ config: ModelConfig) throws {
         try self.init(encoder: config.encoder, head: config.iferHead)
+        featureModel.checkpointBlocks = config.activationCheckpointing.encoderBlocks
     }
 
     /// feature_model first, then the head's own children at the top level (no `head.` prefix

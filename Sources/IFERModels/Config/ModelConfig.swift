@@ -5,6 +5,7 @@
 ///       encoder: {...}         # ASIT encoder (decoded by the encoder's own config type)
 ///       discriminator: {...}   # inversion discriminator (DiscriminatorConfig)
 ///       ifer_head: {...}       # IFER classifier head (IferHeadConfig)
+///       activation_checkpointing: none   # none | encoder_blocks | generator | discriminator | all
 ///
 /// Other top-level sections (data, train, optim, loss, dist, checkpoint, log) belong to the
 /// training driver; `ModelConfig` never reads them.
@@ -15,8 +16,10 @@ public struct ModelConfig {
     public var encoder: EncoderConfig
     /// Which subsections the file names (a generator-stage config has no ifer_head, ...).
     public var present: Set<String>
+    /// Which blocks recompute their forward during backward instead of keeping activations.
+    public var activationCheckpointing: ActivationCheckpointing
 
-    public static let keys = ["generator", "encoder", "discriminator", "ifer_head"]
+    public static let keys = ["generator", "encoder", "discriminator", "ifer_head", "activation_checkpointing"]
 
     /// Decodes `root.model` (root = the whole document).
     public init(root: ConfigSection) throws {
@@ -31,6 +34,9 @@ public struct ModelConfig {
         discriminator = try DiscriminatorConfig(s.section("discriminator"), imageSize: generator.size)
         iferHead = try IferHeadConfig(s.section("ifer_head"), generator: generator)
         encoder = try EncoderConfig(s.section("encoder"))
+        let ac = try s.choice("activation_checkpointing", ActivationCheckpointing.allCases.map(\.rawValue),
+                              default: ActivationCheckpointing.none.rawValue)
+        activationCheckpointing = ActivationCheckpointing(rawValue: ac) ?? .none
         present = Set(s.keys)
     }
 
@@ -42,6 +48,27 @@ public struct ModelConfig {
     public init(yaml: String) throws {
         try self.init(root: ConfigSection(yaml: yaml))
     }
+}
+
+/// `model.activation_checkpointing`: which networks trade a second forward for memory
+/// (`Autograd.checkpoint`). Gradients are the same either way; the default keeps runs as they were.
+///   none            keep every activation (default)
+///   encoder_blocks  every GC ViT block of the ASIT encoder (asit and ifer stages)
+///   generator       every resolution 8² … size² of the ASIT stage's frozen generator
+///   discriminator   every ResBlock of the inversion discriminator's query branch (asit stage)
+///   all             all three
+/// The generator stage never checkpoints (its R1 and path-length penalties differentiate the
+/// generator and discriminator twice) and rejects everything but `none` and `encoder_blocks`.
+public enum ActivationCheckpointing: String, CaseIterable, Equatable {
+    case none
+    case encoderBlocks = "encoder_blocks"
+    case generator
+    case discriminator
+    case all
+
+    public var encoderBlocks: Bool { self == .encoderBlocks || self == .all }
+    public var generatorResolutions: Bool { self == .generator || self == .all }
+    public var discriminatorBlocks: Bool { self == .discriminator || self == .all }
 }
 
 /// rosinality's channel table: 512 up to 32², then 256·m, 128·m, 64·m, 32·m, 16·m at 64² … 1024²,

@@ -17,6 +17,12 @@ public final class DiscriminatorBranch: Module {
 
     public var children: [(String, Module)] { [("convs", convs), ("lin", lin)] }
 
+    /// Activation checkpointing of every ResBlock of the trunk (see `ResBlock.checkpointed`).
+    public var checkpointBlocks: Bool {
+        get { convs.layers.compactMap { $0 as? ResBlock }.allSatisfy(\.checkpointed) }
+        set { for case let b as ResBlock in convs.layers { b.checkpointed = newValue } }
+    }
+
     /// x [B, 3, size, size] -> embedding [B, out_dim]
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         guard x.rank == 4, x.dim(1) == 3, x.dim(2) == config.size, x.dim(3) == config.size else {

@@ -17,8 +17,23 @@ public final class ResBlock: Layer {
 
     public var children: [(String, Module)] { [("conv1", conv1), ("conv2", conv2), ("skip", skip)] }
 
+    /// Activation checkpointing (`model.activation_checkpointing: discriminator` / `all`, the
+    /// inversion discriminator's query branch): keep only the input, recompute in backward.
+    public var checkpointed = false
+
     /// x [B, in, H, W] -> [B, out, H/2, W/2]
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        guard checkpointed else { return try forward(x) }
+        var none: [Philox] = []
+        let ys = try Autograd.checkpoint("ResBlock(\(inChannels)->\(outChannels))", inputs: [x],
+                                         parameters: namedParameters().map(\.tensor), rngs: &none) { t, _ in
+            [try self.forward(t[0])]
+        }
+        return ys[0]
+    }
+
+    /// The block itself (what `callAsFunction` runs, or checkpoints).
+    func forward(_ x: Tensor) throws -> Tensor {
         let main = try conv2(try conv1(x))
         let short = try skip(x)
         return try scale(try add(main, short), 1 / Float(2).squareRoot())

@@ -77,6 +77,14 @@ public final class ASITEncoder: Module {
         return ch
     }
 
+    /// Activation checkpointing of every GC ViT block (`model.activation_checkpointing:
+    /// encoder_blocks` or `all`): each block keeps only its input on the tape and is recomputed
+    /// during backward. Gradients are unchanged; the peak memory drops by the blocks' activations.
+    public var checkpointBlocks: Bool {
+        get { levels.allSatisfy { $0.blocks.allSatisfy(\.checkpointed) } }
+        set { for l in levels { for b in l.blocks { b.checkpointed = newValue } } }
+    }
+
     /// Evaluation forward (no drop path).
     public func callAsFunction(_ x: Tensor) throws -> EncoderOutput {
         var none: [Philox] = []

@@ -59,9 +59,24 @@ public final class GCViTBlock: Module {
         gamma2.fill(layerScale)
     }
 
+    /// Activation checkpointing (`model.activation_checkpointing: encoder_blocks`): keep only the
+    /// block's input on the tape and recompute the block during backward (`Autograd.checkpoint`).
+    public var checkpointed = false
+
     /// x [B, H, W, C] -> [B, H, W, C]. qGlobal: the level's tiled query (global blocks only).
     /// `rngs` holds one generator per batch row for drop path; empty means evaluation (no drop).
     public func callAsFunction(_ x: Tensor, qGlobal: Tensor?, rngs: inout [Philox]) throws -> Tensor {
+        guard checkpointed else { return try forward(x, qGlobal: qGlobal, rngs: &rngs) }
+        let inputs = qGlobal.map { [x, $0] } ?? [x]
+        let params = namedParameters().map(\.tensor)
+        let ys = try Autograd.checkpoint("GCViTBlock", inputs: inputs, parameters: params, rngs: &rngs) { t, r in
+            [try self.forward(t[0], qGlobal: t.count > 1 ? t[1] : nil, rngs: &r)]
+        }
+        return ys[0]
+    }
+
+    /// The block itself (what `callAsFunction` runs, or checkpoints).
+    func forward(_ x: Tensor, qGlobal: Tensor?, rngs: inout [Philox]) throws -> Tensor {
         let h = x.dim(1), w = x.dim(2)
         let tokens = try windowTokens(try norm1(x), window: window)                 // [B·nW, w², C]
         let a = try windowMap(try attn(tokens, qGlobal: qGlobal), window: window, height: h, width: w)

@@ -31,6 +31,27 @@ public struct GeneratorBlock {
     public let conv1: StyledConv
     public let conv2: StyledConv
     public let toRGB: ToRGB
+
+    /// x [B, C_in, r/2, r/2], skip [B, 3, r/2, r/2], the block's three codes [B, style_dim] and
+    /// two noise maps [B|1, 1, r, r] -> (x [B, C_r, r, r], skip [B, 3, r, r]).
+    func callAsFunction(_ x: Tensor, skip: Tensor, codes: [Tensor], noise: (Tensor, Tensor)) throws -> (Tensor, Tensor) {
+        let h = try conv1(x, style: codes[0], noise: noise.0)                          // [B, C_r, r, r], r doubles
+        let y = try conv2(h, style: codes[1], noise: noise.1)                          // [B, C_r, r, r]
+        return (y, try toRGB(y, style: codes[2], skip: skip))                           // [B, 3, r, r]
+    }
+
+    /// The same with activation checkpointing: only the block's inputs stay on the tape and the
+    /// block is recomputed during backward (`Autograd.checkpoint`; no randomness inside).
+    func checkpointed(_ x: Tensor, skip: Tensor, codes: [Tensor], noise: (Tensor, Tensor)) throws -> (Tensor, Tensor) {
+        let params = [conv1.namedParameters(), conv2.namedParameters(), toRGB.namedParameters()].flatMap { $0.map(\.tensor) }
+        var none: [Philox] = []
+        let outs = try Autograd.checkpoint("GeneratorBlock(\(x.dim(2) * 2)x\(x.dim(3) * 2))", inputs: [x, skip] + codes,
+                                           parameters: params, rngs: &none) { t, _ in
+            let (y, rgb) = try self(t[0], skip: t[1], codes: Array(t[2...]), noise: noise)
+            return [y, rgb]
+        }
+        return (outs[0], outs[1])
+    }
 }
 
 /// StyleGAN2 generator in rosinality's layout (`Generator(size, style_dim, n_mlp, channel_multiplier)`),
@@ -47,6 +68,10 @@ public final class Generator: Module {
     /// Resolutions 8, 16, ... size; keyed as rosinality's convs.{2j, 2j+1} and to_rgbs.{j}.
     public let blocks: [GeneratorBlock]
     public let noises: NoiseBuffers
+    /// Activation checkpointing per resolution 8² … size² (`model.activation_checkpointing:
+    /// generator` or `all`; the ASIT stage's frozen generator). Not for a generator that is
+    /// differentiated twice (R1, path length): `Autograd.grad` refuses checkpointed blocks.
+    public var checkpointResolutions = false
 
     public init(_ config: GeneratorConfig) {
         self.config = config
@@ -155,9 +180,9 @@ public final class Generator: Module {
         let noisePairs = zip(everySecond(noiseMaps, from: 1), everySecond(noiseMaps, from: 2))
         var i = 1
         for (block, (noise1, noise2)) in zip(blocks, noisePairs) {
-            x = try block.conv1(x, style: try code(i), noise: noise1)                  // [B, C_r, r, r], r doubles
-            x = try block.conv2(x, style: try code(i + 1), noise: noise2)              // [B, C_r, r, r]
-            skip = try block.toRGB(x, style: try code(i + 2), skip: skip)              // [B, 3, r, r]
+            let codes = [try code(i), try code(i + 1), try code(i + 2)]
+            let run = checkpointResolutions ? block.checkpointed : block.callAsFunction
+            (x, skip) = try run(x, skip, codes, (noise1, noise2))                       // [B, C_r, r, r], [B, 3, r, r]
             features[x.dim(2)] = x
             i += 2
         }

@@ -65,6 +65,11 @@ public final class GeneratorStage: TrainingStage {
             throw ConfigError.badValue(path: "train.batch_size",
                                        detail: "\(local) images per rank is not a multiple of the minibatch-stddev group \(group) (model.discriminator.stddev_group)")
         }
+        let ac = c.model.activationCheckpointing
+        guard !ac.generatorResolutions && !ac.discriminatorBlocks else {
+            throw ConfigError.badValue(path: "model.activation_checkpointing",
+                                       detail: "'\(ac.rawValue)' checkpoints the generator or discriminator, but the generator stage differentiates them twice (R1, path length): use none")
+        }
         generator = Generator(c.model.generator)
         gEMA = Generator(c.model.generator)
         discriminator = StyleGANDiscriminator(c.model.discriminator, stddevGroup: c.model.discriminator.stddevGroup)
