@@ -41,21 +41,9 @@ public enum MemoryBench {
     }
 
     static func runStage(configFile: String, overrides: [String], batch: Int, steps: Int) throws {
-        let scratch = NSTemporaryDirectory() + "ifer-bench-memory-\(getpid())"
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let probe = try RunConfig.load(file: configFile, overrides: overrides)
-        let size = try StageTable.stage(named: probe.train.stage).data(probe).imageSize
-        let comm = SingleProcess()
-        _ = try SynthWriter.write(SynthOptions(layout: .rafdb, count: max(4 * batch, 16), resolution: size, seed: 0),
-                                  to: URL(fileURLWithPath: scratch + "/rafdb"), encoder: IFERIOSynthEncoder())
-        _ = try ShardCoordinator.run(ShardOptions(dataset: .rafdb, root: scratch + "/rafdb", out: scratch + "/shards", resolution: size), comm: comm)
-        let config = try RunConfig.load(file: configFile, overrides: overrides + [
-            "data.shards=\(scratch)/shards", "train.batch_size=\(batch)", "data.prefetch=0", "log.bar=off", "train.micro_batches=1"])
-        var log = Logger(label: "ifer.bench")
-        log.logLevel = .error
-        let driver = try StageDriver(config: config, comm: comm, runDir: scratch + "/run", log: log)
-        _ = try driver.start(resume: "none")
-        let fixed = try driver.trainLoader.next()
+        let bench = try BenchStage(name: "memory", configFile: configFile, overrides: overrides, batch: batch, images: 16)
+        defer { bench.remove() }
+        let config = bench.config, driver = bench.driver, fixed = bench.fixed
         let stage = driver.stage
 
         // Warm-up: gradients and optimiser state exist from here on.

@@ -16,21 +16,9 @@ import IFERTrain
 /// fewer multiplications the Winograd path performs. For the ifer stage: 3 x the encoder and head.
 public enum StepBench {
     public static func run(configFile: String, overrides: [String] = [], batch: Int, threads: [Int], minTime: Double) throws {
-        let scratch = NSTemporaryDirectory() + "ifer-bench-step-\(getpid())"
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let probe = try RunConfig.load(file: configFile, overrides: overrides)
-        let size = try StageTable.stage(named: probe.train.stage).data(probe).imageSize
-        let comm = SingleProcess()
-        _ = try SynthWriter.write(SynthOptions(layout: .rafdb, count: max(4 * batch, 64), resolution: size, seed: 0),
-                                  to: URL(fileURLWithPath: scratch + "/rafdb"), encoder: IFERIOSynthEncoder())
-        _ = try ShardCoordinator.run(ShardOptions(dataset: .rafdb, root: scratch + "/rafdb", out: scratch + "/shards", resolution: size), comm: comm)
-        let config = try RunConfig.load(file: configFile, overrides: overrides + [
-            "data.shards=\(scratch)/shards", "train.batch_size=\(batch)", "data.prefetch=0", "log.bar=off", "train.micro_batches=1"])
-        var log = Logger(label: "ifer.bench")
-        log.logLevel = .error
-        let driver = try StageDriver(config: config, comm: comm, runDir: scratch + "/run", log: log)
-        _ = try driver.start(resume: "none")
-        let fixed = try driver.trainLoader.next()
+        let bench = try BenchStage(name: "step", configFile: configFile, overrides: overrides, batch: batch, images: 64)
+        defer { bench.remove() }
+        let config = bench.config, driver = bench.driver, fixed = bench.fixed
 
         let nets = try ModelInventory.networks(config.model, all: true)
         func macs(_ n: String) -> Double { Double(nets.first { $0.name == n }?.macs ?? 0) }
@@ -59,4 +47,33 @@ public enum StepBench {
                       "gflops": flops / 1e9, "sgemm_gflops": peak / 1e9, "mfu": flops / peak, "reps": t.reps])
         }
     }
+}
+
+/// A stage built exactly as `ifer train` builds it, on synthetic RAF-DB shards written at the
+/// model's resolution into a scratch folder, with one fixed batch: what the step and memory
+/// benches time.
+struct BenchStage {
+    let scratch: String
+    let config: RunConfig
+    let driver: StageDriver
+    let fixed: Batch
+
+    init(name: String, configFile: String, overrides: [String], batch: Int, images: Int) throws {
+        scratch = NSTemporaryDirectory() + "ifer-bench-\(name)-\(getpid())"
+        let probe = try RunConfig.load(file: configFile, overrides: overrides)
+        let size = try StageTable.stage(named: probe.train.stage).data(probe).imageSize
+        let comm = SingleProcess()
+        _ = try SynthWriter.write(SynthOptions(layout: .rafdb, count: max(4 * batch, images), resolution: size, seed: 0),
+                                  to: URL(fileURLWithPath: scratch + "/rafdb"), encoder: IFERIOSynthEncoder())
+        _ = try ShardCoordinator.run(ShardOptions(dataset: .rafdb, root: scratch + "/rafdb", out: scratch + "/shards", resolution: size), comm: comm)
+        config = try RunConfig.load(file: configFile, overrides: overrides + [
+            "data.shards=\(scratch)/shards", "train.batch_size=\(batch)", "data.prefetch=0", "log.bar=off", "train.micro_batches=1"])
+        var log = Logger(label: "ifer.bench")
+        log.logLevel = .error
+        driver = try StageDriver(config: config, comm: comm, runDir: scratch + "/run", log: log)
+        _ = try driver.start(resume: "none")
+        fixed = try driver.trainLoader.next()
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: scratch) }
 }
