@@ -59,7 +59,7 @@ let package = Package(
         // Tools: every benchmark (`ifer bench ...`: ops, step, memory, all-reduce, checkpoint,
         // loader, shard) with one median, one repetition loop and one JSON-lines emitter, and every
         // check program the test suite runs under mpirun (`ifer dev ...`: CommCheck, DDPCheck).
-        .target(name: "IFERTools", dependencies: ["IFERTrain"], swiftSettings: fast),
+        .target(name: "IFERTools", dependencies: ["IFERTrain", "CHDF5"], swiftSettings: fast),
         // Command line: argument parsing; the work is in IFERTrain and IFERTools.
         .executableTarget(name: "ifer", dependencies: ["IFERTrain", "IFERTools", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
 

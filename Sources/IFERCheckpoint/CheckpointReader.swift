@@ -23,15 +23,31 @@ public struct CheckpointHeader: Equatable {
 public final class CheckpointReader {
     public let path: String
     public let header: CheckpointHeader
+    /// The file, mapped once: hashed, guard-checked and parsed in place (MappedFile).
+    private let mapped: MappedFile
     private let file: H5File
 
     /// Verifies the sidecar hash (unless `verifyFileHash` is false), opens the file and checks
-    /// the format name and version.
+    /// the format name and version. One pass over the mapped file computes the SHA-256 and finds
+    /// the global heaps H5Guard checks; HDF5 then reads the same mapped bytes, and tensors are
+    /// copied (and their dataset checksums computed) straight from them.
     public init(path: String, verifyFileHash: Bool = true) throws {
         self.path = path
-        if verifyFileHash { try CheckpointReader.verifySidecar(path) }
+        guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError(.io, path: path, "no such file") }
+        let expected = verifyFileHash ? try CheckpointReader.sidecarDigest(path) : nil
         do {
-            file = try H5File(path: path, mode: .readOnly)
+            mapped = try MappedFile(path: path, readAhead: true)
+        } catch let e as IOError {
+            throw CheckpointError(.corrupt, path: path, "cannot read: \(e.message)")
+        }
+        let (actual, heaps) = mapped.scan(hashing: verifyFileHash)
+        if let expected, actual != expected {
+            throw CheckpointError(.corrupt, path: path,
+                                  "SHA-256 mismatch (file \(actual ?? ""), \(CheckpointFormat.sidecarPath(for: path)) says \(expected)): corrupt or modified; refusing to open")
+        }
+        do {
+            try mapped.checkHeaps(heaps)
+            file = try H5File(image: mapped)
         } catch let e as IOError {
             throw CheckpointError(.corrupt, path: path, "cannot open as HDF5: \(e.message)")
         }
@@ -42,23 +58,31 @@ public final class CheckpointReader {
 
     public func close() { file.close() }
 
-    /// Compares the file's SHA-256 with `<path>.sha256`; throws `.corrupt` naming the file.
-    public static func verifySidecar(_ path: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError(.io, path: path, "no such file") }
+    /// The lower-case hex SHA-256 that `<path>.sha256` holds; throws `.corrupt` naming the file
+    /// when it is missing or holds none.
+    static func sidecarDigest(_ path: String) throws -> String {
         let sidecar = CheckpointFormat.sidecarPath(for: path)
         guard let data = FileManager.default.contents(atPath: sidecar) else {
             throw CheckpointError(.corrupt, path: path, "missing checksum file \(sidecar); refusing to open an unverified checkpoint")
         }
-        let text = String(decoding: data, as: UTF8.self)
+        let text = String(decoding: data.prefix(4096), as: UTF8.self)
         let expected = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).first.map(String.init) ?? ""
         guard expected.count == 64, expected.allSatisfy({ $0.isHexDigit }) else {
             throw CheckpointError(.corrupt, path: path, "checksum file \(sidecar) does not hold a SHA-256")
         }
+        return expected.lowercased()
+    }
+
+    /// Compares the file's SHA-256 with `<path>.sha256` (reading the file with
+    /// SHA256.hexHash(file:)); throws `.corrupt` naming the file. What `init` does in its one pass.
+    public static func verifySidecar(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError(.io, path: path, "no such file") }
+        let expected = try sidecarDigest(path)
         let actual: String
         do { actual = try SHA256.hexHash(file: path) } catch { throw CheckpointError(.io, path: path, "\(error)") }
-        if actual != expected.lowercased() {
+        if actual != expected {
             throw CheckpointError(.corrupt, path: path,
-                                  "SHA-256 mismatch (file \(actual), \(sidecar) says \(expected)): corrupt or modified; refusing to open")
+                                  "SHA-256 mismatch (file \(actual), \(CheckpointFormat.sidecarPath(for: path)) says \(expected)): corrupt or modified; refusing to open")
         }
     }
 
@@ -153,22 +177,38 @@ public final class CheckpointReader {
         try readTensors([(key, t)])
     }
 
-    /// Reads float32 datasets straight into their tensors (same element counts), one after the
-    /// other (the HDF5 library is single-threaded), then verifies every checksum at once over
-    /// the hashing threads (Checksums). The first mismatch in `items` order is reported.
+    /// Reads float32 datasets straight into their tensors (same element counts) and verifies
+    /// every dataset checksum. The HDF5 library (single-threaded) only locates each dataset; a
+    /// dataset stored as one contiguous run of float32 (all that our writer makes) is then copied
+    /// from the mapped file and hashed in the same pass, the datasets split over the hashing
+    /// threads (Checksums.copyAndHash). Anything else is read with H5Dread and hashed after.
+    /// The first mismatch in `items` order is reported.
     func readTensors(_ items: [(key: String, tensor: Tensor)]) throws {
         var stored: [String] = []
+        var direct: [(source: UnsafeRawBufferPointer, tensor: Tensor)] = []
+        var directIndex: [Int] = []
         stored.reserveCapacity(items.count)
-        for (key, t) in items {
+        for (i, (key, t)) in items.enumerated() {
             do {
                 let ds = try file.openDataset(key)
                 defer { ds.close() }
                 if try ds.dtype() != .float32 { throw CheckpointError(.corrupt, path: path, "\(key): expected float32, found \(try ds.dtype())") }
-                try ds.read(into: t.buffer)
+                let n = try ds.count()
+                if n != t.count { throw CheckpointError(.corrupt, path: path, "\(key): holds \(n) elements, the tensor has \(t.count)") }
                 stored.append(try storedChecksum(ds))
+                if let extent = try ds.contiguousExtent(), extent.offset <= mapped.bytes.count - extent.bytes {
+                    direct.append((UnsafeRawBufferPointer(rebasing: mapped.bytes[extent.offset..<(extent.offset + extent.bytes)]), t))
+                    directIndex.append(i)
+                } else {
+                    try ds.read(into: t.buffer)
+                }
             } catch let e as IOError { throw CheckpointError(.corrupt, path: path, "\(e.key ?? key): \(e.message)") }
         }
-        let have = Checksums.hexDigests(items.map(\.tensor))
+        var have = [String](repeating: "", count: items.count)
+        let copied = Checksums.copyAndHash(direct.map { ($0.source, UnsafeMutableRawPointer($0.tensor.ptr)) })
+        for (k, i) in directIndex.enumerated() { have[i] = copied[k] }
+        let viaHDF5 = items.indices.filter { have[$0].isEmpty }
+        for (k, digest) in Checksums.hexDigests(viaHDF5.map { items[$0].tensor }).enumerated() { have[viaHDF5[k]] = digest }
         for (i, (key, _)) in items.enumerated() where have[i] != stored[i] {
             throw CheckpointError(.corrupt, path: path, "\(key): dataset checksum mismatch (\(have[i]) vs stored \(stored[i]))")
         }

@@ -172,6 +172,36 @@ public final class H5Dataset {
         }
     }
 
+    /// Where a float32 dataset's elements lie in the file, when they are one contiguous,
+    /// unfiltered, allocated run of little-endian float32 inside it (what the checkpoint writer
+    /// makes): the byte offset from the file's start (user block included) and the byte count.
+    /// nil for anything else (chunked, compressed, external, big-endian, not yet written), which
+    /// must be read through H5Dread. Lets a reader of a mapped file copy the bytes itself.
+    public func contiguousExtent() throws -> (offset: Int, bytes: Int)? {
+        try checkOpen()
+        guard 1.littleEndian == 1 else { return nil }
+        let type = H5Dget_type(id)
+        if type < 0 { throw fail("cannot read datatype") }
+        defer { H5Tclose(type) }
+        guard H5Tequal(type, ch5_ieee_f32le()) > 0 else { return nil }
+        let dcpl = H5Dget_create_plist(id)
+        if dcpl < 0 { throw fail("cannot read the creation property list") }
+        defer { H5Pclose(dcpl) }
+        guard H5Pget_layout(dcpl) == H5D_CONTIGUOUS, H5Pget_nfilters(dcpl) == 0, H5Pget_external_count(dcpl) == 0 else { return nil }
+        let address = H5Dget_offset(id)
+        guard address != ch5_haddr_undef() else { return nil }
+        let fcpl = H5Fget_create_plist(file.id)
+        if fcpl < 0 { throw fail("cannot read the file creation property list") }
+        defer { H5Pclose(fcpl) }
+        var userBlock: hsize_t = 0
+        if H5Pget_userblock(fcpl, &userBlock) < 0 { throw fail("cannot read the user block size") }
+        let bytes = try count().multipliedReportingOverflow(by: 4)
+        guard !bytes.overflow, H5Dget_storage_size(id) == hsize_t(bytes.partialValue) else { return nil }
+        let (offset, overflow) = UInt64(address).addingReportingOverflow(UInt64(userBlock))
+        guard !overflow, offset <= UInt64(Int.max) else { throw fail("data address \(address) is out of range") }
+        return (Int(offset), bytes.partialValue)
+    }
+
     public func readAll<T: H5Element>(as type: T.Type) throws -> [T] {
         let n = try count()
         var out = [T](unsafeUninitializedCapacity: n) { _, c in c = n }

@@ -22,12 +22,15 @@ public final class H5File {
     public let mode: Mode
     /// The HDF5 file id; -1 after close().
     public private(set) var id: hid_t
+    /// The mapped file HDF5 reads in place (H5File(image:)); kept alive while this file is.
+    private let image: MappedFile?
 
     /// Creates (truncating), or opens an existing file read-only / read-write.
     public init(path: String, mode: Mode) throws {
         _ = silenceHDF5Once
         self.path = path
         self.mode = mode
+        image = nil
         // Strong close degree: closing the file closes every object still open in it, so the file is
         // really closed (and safe to fsync/rename) when close() returns.
         let fapl = H5Pcreate(ch5_p_file_access())
@@ -54,6 +57,28 @@ public final class H5File {
             id = H5Fopen(path, mode == .readOnly ? ch5_f_acc_rdonly() : ch5_f_acc_rdwr(), fapl)
             if id < 0 { throw IOError(path: path, "cannot open HDF5 file (corrupt, or locked by another process?)") }
         }
+    }
+
+    /// Opens a mapped file read-only, HDF5 reading the mapping in place (the core driver, no
+    /// copy): the bytes a checkpoint was verified from are the bytes parsed. The guard scan is run
+    /// here unless `image.scan` already ran it.
+    public init(image: MappedFile) throws {
+        _ = silenceHDF5Once
+        path = image.path
+        mode = .readOnly
+        self.image = image
+        id = -1
+        if !image.guardPassed {
+            try H5Guard.checkGlobalHeaps(image.bytes, path: path)   // refuses what libhdf5 1.10 would loop on
+            image.guardPassed = true
+        }
+        let fapl = H5Pcreate(ch5_p_file_access())
+        if fapl < 0 { throw IOError(path: path, "cannot create a file access list") }
+        defer { H5Pclose(fapl) }
+        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG)
+        if ch5_set_file_image(fapl, image.image) < 0 { throw IOError(path: path, "cannot hand the mapped file to HDF5's core driver") }
+        id = H5Fopen(image.hdf5Name, ch5_f_acc_rdonly(), fapl)
+        if id < 0 { throw IOError(path: path, "not an HDF5 file (or truncated/corrupt)") }
     }
 
     deinit { close() }

@@ -288,16 +288,50 @@ final class HDF5Tests: XCTestCase {
         f.close()
         XCTAssertNoThrow(try H5File(path: path, mode: .readOnly).close())
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        let gcol = try XCTUnwrap(H5Guard.matches(in: bytes, count: bytes.count).first, "no GCOL in a file with a string attribute")
+        let found = bytes.withUnsafeBytes { H5Guard.signatureOffsets(in: $0, from: 0, to: $0.count) }
+        let gcol = try XCTUnwrap(found.first, "no GCOL in a file with a string attribute")
         // Walk to the free-space object (index 0) and set its size to 0.
         var p = gcol + 16
-        while H5Guard.readLE(bytes, p, 2) != 0 {
-            p += 16 + Int((H5Guard.readLE(bytes, p + 8, 8) + 7) & ~7)
-        }
+        func le(_ at: Int, _ n: Int) -> UInt64 { bytes.withUnsafeBytes { H5Guard.readLE($0, at, n) } }
+        while le(p, 2) != 0 { p += 16 + Int((le(p + 8, 8) + 7) & ~7) }
         for i in 0..<8 { bytes[p + 8 + i] = 0 }
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         XCTAssertThrowsError(try H5File(path: path, mode: .readOnly)) { e in
             XCTAssertTrue("\(e)".contains(path) && "\(e)".contains("global heap"), "\(e)")
         }
+        // The same file as an image in memory (the checkpoint reader's path) is refused too.
+        let mapped = try MappedFile(path: path, readAhead: true)
+        XCTAssertThrowsError(try H5File(image: mapped)) { e in XCTAssertTrue("\(e)".contains("global heap"), "\(e)") }
+        XCTAssertThrowsError(try mapped.checkHeaps(mapped.scan(hashing: true).heaps)) { e in XCTAssertTrue("\(e)".contains("global heap"), "\(e)") }
+    }
+
+    /// A file opened as a mapped image reads what the path-opened file reads, and its one-pass
+    /// scan hashes exactly what SHA256.hexHash(file:) does; a signature split across the scan's
+    /// 1 MB pieces is still found.
+    func testMappedImageReadsLikeTheFileAndScanHashesEveryByte() throws {
+        let path = try makeTempDir(self) + "/image.h5"
+        let f = try H5File(path: path, mode: .create)
+        let values = (0..<(600_000)).map { Float($0) * 0.5 }       // 2.4 MB: several scan pieces
+        try f.createDataset("/params/w", of: Float.self, shape: [values.count]).write(values)
+        try f.setAttribute("format", .string("ifer-checkpoint"))
+        f.close()
+        let mapped = try MappedFile(path: path, readAhead: true)
+        let (sha, heaps) = mapped.scan(hashing: true)
+        XCTAssertEqual(sha, try SHA256.hexHash(file: path))
+        XCTAssertEqual(heaps.count, 1, "one global heap collection (the string attribute)")
+        let image = try H5File(image: mapped)
+        XCTAssertEqual(try image.attribute("format").stringValue, "ifer-checkpoint")
+        let ds = try image.openDataset("/params/w")
+        XCTAssertEqual(try ds.readAll(as: Float.self), values)
+        let extent = try XCTUnwrap(try ds.contiguousExtent(), "a plain float32 dataset is contiguous")
+        XCTAssertEqual(extent.bytes, values.count * 4)
+        let direct = UnsafeRawBufferPointer(rebasing: mapped.bytes[extent.offset..<(extent.offset + extent.bytes)])
+        XCTAssertEqual(Array(direct.bindMemory(to: Float.self)), values)
+        image.close()
+        // Signatures across a piece boundary: an 8-byte pattern at 1 MB - 3.
+        var raw = [UInt8](repeating: 0, count: 3 << 20)
+        for (i, b) in H5Guard.signature.enumerated() { raw[(1 << 20) - 3 + i] = b }
+        let hits = raw.withUnsafeBytes { r in [0, 1 << 20, 2 << 20].flatMap { H5Guard.signatureOffsets(in: r, from: $0, to: min($0 + (1 << 20), r.count)) } }
+        XCTAssertEqual(hits, [(1 << 20) - 3])
     }
 }
