@@ -7,7 +7,7 @@
 ///   backward: when the walk reaches the block, `body` runs again on fresh leaves that share the
 ///             inputs' storage, this time recording onto a sub-tape of its own; the outputs'
 ///             gradients are back-propagated through that sub-tape (into the parameters' `.grad`
-///             directly, into the leaves' `.grad`, which are then added to the inputs'), and the
+///             directly, into the leaves' `.grad`, which is the inputs' own), and the
 ///             sub-tape with its activations is dropped before the outer walk goes on.
 ///
 /// The peak then holds the saved block inputs plus one block's activations, instead of every
@@ -102,10 +102,12 @@ extension Autograd {
         for (y, y2) in zip(outputs, again) where y2.requiresGrad {
             if let g = y.grad { y2.accumulateGrad(g.ptr) }
         }
+        // Each leaf accumulates straight into its input's gradient (the same tensor), so an input
+        // that other ops also read (a feature map several blocks share) sums its gradient with the
+        // same additions in the same order as without checkpointing: the result is bitwise equal.
+        for (x, leaf) in zip(inputs, leaves) where leaf !== x && x.requiresGrad { leaf.grad = x.grad }
         try walkTape(onGradReady: nil)
         nodes.removeAll()
-        for (x, leaf) in zip(inputs, leaves) where leaf !== x && x.requiresGrad {
-            if let g = leaf.grad { x.accumulateGrad(g.ptr) }
-        }
+        for (x, leaf) in zip(inputs, leaves) where leaf !== x && x.requiresGrad { x.grad = leaf.grad }
     }
 }

@@ -58,8 +58,24 @@ public final class GradualStyleBlock: Layer {
 
     public var children: [(String, Module)] { [("blocks", blocks), ("linear", linear)] }
 
+    /// Activation checkpointing (`model.activation_checkpointing: encoder_blocks` / `all`): the
+    /// head keeps nothing on the tape but its input (the pyramid map, which the other heads of
+    /// its group share) and is recomputed during backward. No randomness inside.
+    public var checkpointed = false
+
     /// x [B, C, S, S] -> [B, C]
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        guard checkpointed else { return try forward(x) }
+        var noRandomness: [Philox] = []
+        let ys = try Autograd.checkpoint("GradualStyleBlock(\(x.dim(2))x\(x.dim(3)))", inputs: [x],
+                                         parameters: namedParameters().map(\.tensor), rngs: &noRandomness) { t, _ in
+            [try self.forward(t[0])]
+        }
+        return ys[0]
+    }
+
+    /// The head itself (what `callAsFunction` runs, or checkpoints).
+    func forward(_ x: Tensor) throws -> Tensor {
         let y = try blocks(x)                                                       // [B, C, 1, 1]
         return try linear(try reshape(y, [x.dim(0), width]))
     }
