@@ -20,4 +20,22 @@ public enum Threads {
     }
 
     public static var blasConfig: String { String(cString: openblas_get_config()) }
+
+    /// Work (elements, or element-sized steps) below which `parallel` stays on the calling
+    /// thread: waking a second thread costs a few microseconds, what ~64 K float adds take.
+    public static let parallelMinimum = 1 << 16
+
+    /// body(part) for contiguous, ordered parts of 0..<count, one per BLAS thread, concurrently,
+    /// when count × work is at least `parallelMinimum`; otherwise body(0..<count) here. Loops
+    /// whose iterations write their own outputs therefore give the same bits at any thread count.
+    /// With one BLAS thread (one rank per core under mpirun, or inside Winograd's team, which
+    /// holds OpenBLAS at one thread while it runs its own) this is a plain call.
+    @inline(__always)
+    public static func parallel(_ count: Int, work: Int = 1, _ body: (Range<Int>) -> Void) {
+        let threads = min(blas, count)
+        if threads <= 1 || count * work < parallelMinimum { return body(0..<count) }
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            body(count * t / threads ..< count * (t + 1) / threads)
+        }
+    }
 }

@@ -39,6 +39,11 @@ public struct Timing {
 /// One JSON object per line on stdout, keys in the order given. Strings are escaped, doubles
 /// printed with 6 decimals (non-finite ones as null), integers and booleans as they are.
 public func emitJSON(_ fields: KeyValuePairs<String, Any>) {
+    emitJSON(fields.map { ($0.key, $0.value) })
+}
+
+/// The same for fields built up at run time.
+public func emitJSON(_ fields: [(String, Any)]) {
     var parts: [String] = []
     for (k, v) in fields {
         let value: String

@@ -9,17 +9,24 @@ public enum OpsBench {
     public static let caseNames = [
         "blas_sgemm_1024", "sgemm_512", "sgemm_1024", "conv3x3_b8_64c_32x32_fwdbwd",
         "conv3x3_b8_64c_64x64_fwdbwd", "modconv_b8_64c_32x32_fwdbwd", "transformer_block_b8_t64_d128_fwdbwd",
+        "conv3x3s2_b8_64c_64x64_fwdbwd", "elementwise_b8_64c_64x64_fwdbwd",
     ]
 
-    /// Runs the selected cases at each thread count, printing one JSON line per (case, threads).
+    /// Runs the selected cases at each thread count, printing one JSON line per (case, threads);
+    /// `speedup_vs_1` is the 1-thread median over this one, when 1 is among the thread counts
+    /// (measured first, in the same run).
     public static func run(threads: [Int], cases: [String], minTime: Double) throws {
-        for th in threads {
+        var oneThread: [String: Double] = [:]
+        for th in threads.contains(1) ? [1] + threads.filter { $0 != 1 } : threads {
             Threads.setBLAS(th)
             for name in cases {
                 let (body, flops) = try make(name)
                 let t = try Timing.measure(minTime: minTime, body)
-                emitJSON(["case": name, "threads": th, "ms": t.medianMs, "ms_min": t.minMs,
-                          "gflops": flops / (t.medianMs * 1e-3) / 1e9, "flops": Int(flops), "reps": t.reps])
+                if th == 1 { oneThread[name] = t.medianMs }
+                var line: [(String, Any)] = [("case", name), ("threads", th), ("ms", t.medianMs), ("ms_min", t.minMs),
+                                             ("gflops", flops / (t.medianMs * 1e-3) / 1e9), ("flops", Int(flops)), ("reps", t.reps)]
+                if let one = oneThread[name] { line.append(("speedup_vs_1", one / t.medianMs)) }
+                emitJSON(line)
             }
         }
     }
@@ -47,6 +54,28 @@ public enum OpsBench {
                 let y = try conv2d(x, w, bias: b, stride: 1, padding: 1)
                 try y.backward(gradient: ones(y.shape))
             }, flops)
+        case "conv3x3s2_b8_64c_64x64_fwdbwd":
+            // Stride 2: the im2col / col2im path (Winograd is for stride 1).
+            let x = Tensor.randn([8, 64, 64, 64], &rng); x.requiresGrad = true
+            let w = Tensor.randn([64, 64, 3, 3], &rng, std: 0.05); w.requiresGrad = true
+            let flops = 3.0 * 2 * 8 * 64 * Double(32 * 32) * 64 * 9
+            return ({
+                for t in [x, w] { t.grad = nil }
+                let y = try conv2d(x, w, stride: 2, padding: 1)
+                try y.backward(gradient: ones(y.shape))
+            }, flops)
+        case "elementwise_b8_64c_64x64_fwdbwd":
+            // gelu(x * scale + shift) with per-channel scale and shift, forward and backward: the
+            // elementwise maps and broadcast reductions between the convs of a real step.
+            // "flops" counts element operations (3 forward, 5 backward per element), not FLOPs.
+            let x = Tensor.randn([8, 64, 64, 64], &rng); x.requiresGrad = true
+            let scale = Tensor.randn([1, 64, 1, 1], &rng); scale.requiresGrad = true
+            let shift = Tensor.randn([1, 64, 1, 1], &rng); shift.requiresGrad = true
+            return ({
+                for t in [x, scale, shift] { t.grad = nil }
+                let y = gelu(try add(try mul(x, scale), shift))
+                try y.backward(gradient: ones(y.shape))
+            }, 8.0 * Double(x.count))
         case "modconv_b8_64c_32x32_fwdbwd":
             let m = try BenchModConv(&rng)
             let x = Tensor.randn([8, 64, 32, 32], &rng); x.requiresGrad = true

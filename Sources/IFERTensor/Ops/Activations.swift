@@ -4,8 +4,7 @@ import Foundation
 
 /// max(x, 0). d/dx = 1 where out > 0.
 public func relu(_ x: Tensor) -> Tensor {
-    unary("relu", x, { $0 > 0 ? $0 : 0 }, dx: { g, out in try mul(g, constantMap(out) { $0 > 0 ? 1 : 0 }) }) { g, gx, out, n in
-        let y = out.ptr
+    unary("relu", x, { $0 > 0 ? $0 : 0 }, dx: { g, out in try mul(g, constantMap(out) { $0 > 0 ? 1 : 0 }) }) { g, gx, _, y, n in
         for i in 0..<n { gx[i] += y[i] > 0 ? g[i] : 0 }
     }
 }
@@ -14,8 +13,7 @@ public func relu(_ x: Tensor) -> Tensor {
 public func leakyRelu(_ x: Tensor, slope: Float = 0.2, gain: Float = 1) -> Tensor {
     let pos = gain, negative = gain * slope
     return unary("leakyRelu", x, { $0 >= 0 ? $0 * pos : $0 * negative },
-                 dx: { g, _ in try mul(g, constantMap(x) { $0 >= 0 ? pos : negative }) }) { g, gx, _, n in
-        let px = x.ptr
+                 dx: { g, _ in try mul(g, constantMap(x) { $0 >= 0 ? pos : negative }) }) { g, gx, px, _, n in
         for i in 0..<n { gx[i] += g[i] * (px[i] >= 0 ? pos : negative) }
     }
 }
@@ -41,8 +39,7 @@ func normalCdfPdf(_ x: Float) -> (cdf: Float, pdf: Float) {
 /// Exact GELU, x Φ(x) = 0.5 x (1 + erf(x / √2)) (PyTorch's default, not the tanh approximation).
 /// d/dx = Φ(x) + x φ(x), φ the standard normal density.
 public func gelu(_ x: Tensor) -> Tensor {
-    unary("gelu", x, { $0 * normalCdfPdf($0).cdf }) { g, gx, _, n in
-        let px = x.ptr
+    unary("gelu", x, { $0 * normalCdfPdf($0).cdf }) { g, gx, px, _, n in
         for i in 0..<n {
             let (cdf, pdf) = normalCdfPdf(px[i])
             gx[i] += g[i] * (cdf + px[i] * pdf)
@@ -53,16 +50,14 @@ public func gelu(_ x: Tensor) -> Tensor {
 /// 1 / (1 + e^-x). d/dx = out (1 - out).
 public func sigmoid(_ x: Tensor) -> Tensor {
     unary("sigmoid", x, { 1 / (1 + fastExp(-$0)) },
-                 dx: { g, out in try mul(g, try mul(out, addScalar(neg(out), 1))) }) { g, gx, out, n in
-        let y = out.ptr
+                 dx: { g, out in try mul(g, try mul(out, addScalar(neg(out), 1))) }) { g, gx, _, y, n in
         for i in 0..<n { gx[i] += g[i] * y[i] * (1 - y[i]) }
     }
 }
 
 /// Hyperbolic tangent. d/dx = 1 - out².
 public func tanh(_ x: Tensor) -> Tensor {
-    unary("tanh", x, { Foundation.tanh($0) }, dx: { g, out in try mul(g, addScalar(neg(square(out)), 1)) }) { g, gx, out, n in
-        let y = out.ptr
+    unary("tanh", x, { Foundation.tanh($0) }, dx: { g, out in try mul(g, addScalar(neg(square(out)), 1)) }) { g, gx, _, y, n in
         for i in 0..<n { gx[i] += g[i] * (1 - y[i] * y[i]) }
     }
 }

@@ -87,6 +87,39 @@ struct BroadcastPlan {
             }
         }
     }
+
+    /// Calls `body(outOffset, aOffset, bOffset, length)` over pieces of rows that together cover
+    /// the output once, split over the BLAS threads when the tensor is large. Only for bodies that
+    /// write their piece's own elements: the output, or the gradient of an operand that is not
+    /// broadcast (a broadcast operand's gradient sums over rows and must use `forEachRow`).
+    /// A single row (same shapes) is cut into pieces; otherwise whole rows are shared out.
+    func forEachPiece(_ body: (Int, Int, Int, Int) -> Void) {
+        let k = dims.count, n = inner
+        if k == 1 {
+            let ia = innerA, ib = innerB
+            Threads.parallel(n) { r in body(r.lowerBound, r.lowerBound * ia, r.lowerBound * ib, r.count) }
+            return
+        }
+        Threads.parallel(count / n, work: n) { rows in
+            // The odometer of forEachRow, started at the first row of this part.
+            var idx = [Int](repeating: 0, count: k - 1)
+            var rest = rows.lowerBound, oa = 0, ob = 0
+            for d in stride(from: k - 2, through: 0, by: -1) {
+                idx[d] = rest % dims[d]; rest /= dims[d]
+                oa += idx[d] * sa[d]; ob += idx[d] * sb[d]
+            }
+            for row in rows {
+                body(row * n, oa, ob, n)
+                var d = k - 2
+                while d >= 0 {
+                    idx[d] += 1; oa += sa[d]; ob += sb[d]
+                    if idx[d] < dims[d] { break }
+                    oa -= sa[d] * dims[d]; ob -= sb[d] * dims[d]; idx[d] = 0
+                    d -= 1
+                }
+            }
+        }
+    }
 }
 
 // MARK: - Row kernels (contiguous or stride-0 operands)
@@ -236,13 +269,23 @@ private func binary(_ op: String, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) 
     let shape = try broadcastShape(a.shape, b.shape, op)
     let out = Tensor(uninitialized: shape)
     let plan = BroadcastPlan(out: shape, a: a.shape, b: b.shape)
-    let n = plan.inner, ia = plan.innerA, ib = plan.innerB
+    let ia = plan.innerA, ib = plan.innerB
     let pa = a.ptr, pb = b.ptr, po = out.ptr
-    plan.forEachRow { o, oa, ob in rowMap(po + o, pa + oa, ia, pb + ob, ib, n, f) }
+    plan.forEachPiece { o, oa, ob, len in rowMap(po + o, pa + oa, ia, pb + ob, ib, len, f) }
     return Autograd.record(op, output: out, inputs: [a, b], vjp: { g, needs in
         let gs = try vjp(g, out, needs)
         return [try gs[0].map { try sumTo($0, a.shape) }, try gs[1].map { try sumTo($0, b.shape) }]
     }) { g in back(g, out, plan) }
+}
+
+/// The gradient rows of `plan` for `target` (an operand): split over the threads when target is
+/// not broadcast (each piece then adds into its own elements), else row after row on this thread
+/// (a broadcast operand's gradient sums over rows, always in the same order).
+@inline(__always)
+func forEachGradientPiece(_ plan: BroadcastPlan, into target: Tensor, _ body: (Int, Int, Int, Int) -> Void) {
+    if target.count == plan.count { return plan.forEachPiece(body) }
+    let n = plan.inner
+    plan.forEachRow { body($0, $1, $2, n) }
 }
 
 /// Sums x over the axes along which `shape` was broadcast to x's shape (the adjoint of a
@@ -265,14 +308,14 @@ public func expand(_ x: Tensor, to shape: [Int]) throws -> Tensor {
 /// a + b, broadcast. [..] + [..] -> broadcast shape.
 public func add(_ a: Tensor, _ b: Tensor) throws -> Tensor {
     try binary("add", a, b, +, vjp: { g, _, needs in [needs[0] ? g : nil, needs[1] ? g : nil] }) { g, _, plan in
-        let n = plan.inner, pg = g.ptr
+        let pg = g.ptr
         if a.requiresGrad {
             let ga = a.gradOrCreate().ptr, s = plan.innerA
-            plan.forEachRow { o, oa, _ in let gr = pg + o; rowAccumulate(ga + oa, s, n) { gr[$0] } }
+            forEachGradientPiece(plan, into: a) { o, oa, _, len in let gr = pg + o; rowAccumulate(ga + oa, s, len) { gr[$0] } }
         }
         if b.requiresGrad {
             let gb = b.gradOrCreate().ptr, s = plan.innerB
-            plan.forEachRow { o, _, ob in let gr = pg + o; rowAccumulate(gb + ob, s, n) { gr[$0] } }
+            forEachGradientPiece(plan, into: b) { o, _, ob, len in let gr = pg + o; rowAccumulate(gb + ob, s, len) { gr[$0] } }
         }
     }
 }
@@ -280,14 +323,14 @@ public func add(_ a: Tensor, _ b: Tensor) throws -> Tensor {
 /// a - b, broadcast.
 public func sub(_ a: Tensor, _ b: Tensor) throws -> Tensor {
     try binary("sub", a, b, -, vjp: { g, _, needs in [needs[0] ? g : nil, needs[1] ? neg(g) : nil] }) { g, _, plan in
-        let n = plan.inner, pg = g.ptr
+        let pg = g.ptr
         if a.requiresGrad {
             let ga = a.gradOrCreate().ptr, s = plan.innerA
-            plan.forEachRow { o, oa, _ in let gr = pg + o; rowAccumulate(ga + oa, s, n) { gr[$0] } }
+            forEachGradientPiece(plan, into: a) { o, oa, _, len in let gr = pg + o; rowAccumulate(ga + oa, s, len) { gr[$0] } }
         }
         if b.requiresGrad {
             let gb = b.gradOrCreate().ptr, s = plan.innerB
-            plan.forEachRow { o, _, ob in let gr = pg + o; rowAccumulate(gb + ob, s, n) { -gr[$0] } }
+            forEachGradientPiece(plan, into: b) { o, _, ob, len in let gr = pg + o; rowAccumulate(gb + ob, s, len) { -gr[$0] } }
         }
     }
 }
@@ -297,20 +340,20 @@ public func mul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
     try binary("mul", a, b, *, vjp: { g, _, needs in
         [needs[0] ? try mul(g, b) : nil, needs[1] ? try mul(g, a) : nil]
     }) { g, _, plan in
-        let n = plan.inner, pg = g.ptr, pa = a.ptr, pb = b.ptr
+        let pg = g.ptr, pa = a.ptr, pb = b.ptr
         let ia = plan.innerA, ib = plan.innerB
         if a.requiresGrad {
             let ga = a.gradOrCreate().ptr
-            plan.forEachRow { o, oa, ob in
+            forEachGradientPiece(plan, into: a) { o, oa, ob, len in
                 let gr = pg + o
-                rowAccumulate(ga + oa, ia, pb + ob, ib, n) { gr[$0] * $1 }
+                rowAccumulate(ga + oa, ia, pb + ob, ib, len) { gr[$0] * $1 }
             }
         }
         if b.requiresGrad {
             let gb = b.gradOrCreate().ptr
-            plan.forEachRow { o, oa, ob in
+            forEachGradientPiece(plan, into: b) { o, oa, ob, len in
                 let gr = pg + o
-                rowAccumulate(gb + ob, ib, pa + oa, ia, n) { gr[$0] * $1 }
+                rowAccumulate(gb + ob, ib, pa + oa, ia, len) { gr[$0] * $1 }
             }
         }
     }
@@ -321,20 +364,20 @@ public func div(_ a: Tensor, _ b: Tensor) throws -> Tensor {
     try binary("div", a, b, /, vjp: { g, out, needs in
         [needs[0] ? try div(g, b) : nil, needs[1] ? neg(try div(try mul(g, out), b)) : nil]
     }) { g, out, plan in
-        let n = plan.inner, pg = g.ptr, pb = b.ptr, py = out.ptr
+        let pg = g.ptr, pb = b.ptr, py = out.ptr
         let ia = plan.innerA, ib = plan.innerB
         if a.requiresGrad {
             let ga = a.gradOrCreate().ptr
-            plan.forEachRow { o, oa, ob in
+            forEachGradientPiece(plan, into: a) { o, oa, ob, len in
                 let gr = pg + o
-                rowAccumulate(ga + oa, ia, pb + ob, ib, n) { gr[$0] / $1 }
+                rowAccumulate(ga + oa, ia, pb + ob, ib, len) { gr[$0] / $1 }
             }
         }
         if b.requiresGrad {
             let gb = b.gradOrCreate().ptr
-            plan.forEachRow { o, _, ob in
+            forEachGradientPiece(plan, into: b) { o, _, ob, len in
                 let gr = pg + o, yr = py + o
-                rowAccumulate(gb + ob, ib, pb + ob, ib, n) { -gr[$0] * yr[$0] / $1 }
+                rowAccumulate(gb + ob, ib, pb + ob, ib, len) { -gr[$0] * yr[$0] / $1 }
             }
         }
     }
@@ -342,78 +385,81 @@ public func div(_ a: Tensor, _ b: Tensor) throws -> Tensor {
 
 // MARK: - Unary ops
 
-/// Shared forward of the unary maps: out[i] = f(x[i]); `back(g, gx)` adds into x's gradient.
+/// Shared forward of the unary maps: out[i] = f(x[i]); `back(g, gx, x, out, n)` adds into x's
+/// gradient over n elements (the pointers start at the same element). Both loops split over the
+/// BLAS threads for large tensors (`Threads.parallel`; each element is computed alone, so the
+/// bits do not depend on the thread count).
 /// `dx(g, out)` is the same gradient with tensor ops (for second order; nil: not differentiable twice).
 @inline(__always)
 func unary(_ op: String, _ x: Tensor, _ f: (Float) -> Float,
            dx: ((_ g: Tensor, _ out: Tensor) throws -> Tensor)? = nil,
-           back: @escaping (_ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ out: Tensor, _ n: Int) -> Void) -> Tensor {
+           back: @escaping (_ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                            _ out: UnsafePointer<Float>, _ n: Int) -> Void) -> Tensor {
     let out = Tensor(uninitialized: x.shape)
-    let px = x.ptr, po = out.ptr, n = x.count
-    for i in 0..<n { po[i] = f(px[i]) }
+    let px = x.ptr, po = out.ptr
+    Threads.parallel(x.count) { r in for i in r { po[i] = f(px[i]) } }
     let vjp: Autograd.VJP? = dx.map { dx in { g, _ in [try dx(g, out)] } }
     return Autograd.record(op, output: out, inputs: [x], vjp: vjp) { g in
-        back(g.ptr, x.gradOrCreate().ptr, out, x.count)
+        let pg = g.ptr, gx = x.gradOrCreate().ptr, py = out.ptr
+        Threads.parallel(x.count) { r in
+            let i = r.lowerBound
+            back(pg + i, gx + i, px + i, py + i, r.count)
+        }
     }
 }
 
 /// x + s. Same shape.
 public func addScalar(_ x: Tensor, _ s: Float) -> Tensor {
-    unary("addScalar", x, { $0 + s }, dx: { g, _ in g }) { g, gx, _, n in
+    unary("addScalar", x, { $0 + s }, dx: { g, _ in g }) { g, gx, _, _, n in
         for i in 0..<n { gx[i] += g[i] }
     }
 }
 
 /// x * s. Same shape.
 public func scale(_ x: Tensor, _ s: Float) -> Tensor {
-    unary("scale", x, { $0 * s }, dx: { g, _ in scale(g, s) }) { g, gx, _, n in
+    unary("scale", x, { $0 * s }, dx: { g, _ in scale(g, s) }) { g, gx, _, _, n in
         for i in 0..<n { gx[i] += g[i] * s }
     }
 }
 
 /// -x.
 public func neg(_ x: Tensor) -> Tensor {
-    unary("neg", x, { -$0 }, dx: { g, _ in neg(g) }) { g, gx, _, n in
+    unary("neg", x, { -$0 }, dx: { g, _ in neg(g) }) { g, gx, _, _, n in
         for i in 0..<n { gx[i] -= g[i] }
     }
 }
 
 /// e^x. d/dx = out.
 public func exp(_ x: Tensor) -> Tensor {
-    unary("exp", x, { fastExp($0) }, dx: { g, out in try mul(g, out) }) { g, gx, out, n in
-        let y = out.ptr
+    unary("exp", x, { fastExp($0) }, dx: { g, out in try mul(g, out) }) { g, gx, _, y, n in
         for i in 0..<n { gx[i] += g[i] * y[i] }
     }
 }
 
 /// Natural log (NaN for negative inputs, -inf at 0, as PyTorch). d/dx = 1/x.
 public func log(_ x: Tensor) -> Tensor {
-    unary("log", x, { Foundation.log($0) }, dx: { g, _ in try div(g, x) }) { g, gx, _, n in
-        let px = x.ptr
+    unary("log", x, { Foundation.log($0) }, dx: { g, _ in try div(g, x) }) { g, gx, px, _, n in
         for i in 0..<n { gx[i] += g[i] / px[i] }
     }
 }
 
 /// √x. d/dx = 1 / (2 out).
 public func sqrt(_ x: Tensor) -> Tensor {
-    unary("sqrt", x, { $0.squareRoot() }, dx: { g, out in try div(scale(g, 0.5), out) }) { g, gx, out, n in
-        let y = out.ptr
+    unary("sqrt", x, { $0.squareRoot() }, dx: { g, out in try div(scale(g, 0.5), out) }) { g, gx, _, y, n in
         for i in 0..<n { gx[i] += g[i] * 0.5 / y[i] }
     }
 }
 
 /// 1/√x. d/dx = -out³ / 2.
 public func rsqrt(_ x: Tensor) -> Tensor {
-    unary("rsqrt", x, { 1 / $0.squareRoot() }, dx: { g, out in try mul(scale(g, -0.5), pow(out, 3)) }) { g, gx, out, n in
-        let y = out.ptr
+    unary("rsqrt", x, { 1 / $0.squareRoot() }, dx: { g, out in try mul(scale(g, -0.5), pow(out, 3)) }) { g, gx, _, y, n in
         for i in 0..<n { gx[i] -= g[i] * 0.5 * y[i] * y[i] * y[i] }
     }
 }
 
 /// x². d/dx = 2x.
 public func square(_ x: Tensor) -> Tensor {
-    unary("square", x, { $0 * $0 }, dx: { g, _ in try mul(scale(g, 2), x) }) { g, gx, _, n in
-        let px = x.ptr
+    unary("square", x, { $0 * $0 }, dx: { g, _ in try mul(scale(g, 2), x) }) { g, gx, px, _, n in
         for i in 0..<n { gx[i] += 2 * g[i] * px[i] }
     }
 }
@@ -421,16 +467,14 @@ public func square(_ x: Tensor) -> Tensor {
 /// x^p for a constant exponent. d/dx = p x^(p-1).
 public func pow(_ x: Tensor, _ p: Float) -> Tensor {
     if p == 2 { return square(x) }
-    return unary("pow", x, { Foundation.pow($0, p) }, dx: { g, _ in try mul(scale(g, p), pow(x, p - 1)) }) { g, gx, _, n in
-        let px = x.ptr
+    return unary("pow", x, { Foundation.pow($0, p) }, dx: { g, _ in try mul(scale(g, p), pow(x, p - 1)) }) { g, gx, px, _, n in
         for i in 0..<n { gx[i] += g[i] * p * Foundation.pow(px[i], p - 1) }
     }
 }
 
 /// |x|. d/dx = sign(x), 0 at 0 (as PyTorch).
 public func abs(_ x: Tensor) -> Tensor {
-    unary("abs", x, { Swift.abs($0) }, dx: { g, _ in try mul(g, constantMap(x) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }) }) { g, gx, _, n in
-        let px = x.ptr
+    unary("abs", x, { Swift.abs($0) }, dx: { g, _ in try mul(g, constantMap(x) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }) }) { g, gx, px, _, n in
         for i in 0..<n {
             let s: Float = px[i] > 0 ? 1 : (px[i] < 0 ? -1 : 0)
             gx[i] += g[i] * s

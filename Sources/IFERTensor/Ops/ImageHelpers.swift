@@ -60,7 +60,8 @@ struct Window {
     /// where it hangs over the padding.
     func im2col(_ src: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int, rows: Range<Int>) {
         let s = stride, ow = outW
-        for c in 0..<channels {
+        // Channels split over the BLAS threads: each channel fills its own kh·kw rows of col.
+        Threads.parallel(channels, work: kh * kw * rows.count * ow) { part in for c in part {
             let plane = src + c * height * width
             for ki in 0..<kh {
                 for kj in 0..<kw {
@@ -89,14 +90,16 @@ struct Window {
                     }
                 }
             }
-        }
+        } }
     }
 
     /// The adjoint of im2col: adds every column entry of col back onto the input position it was
     /// read from, dst [C, H, W] += fold(col), for the output rows in `rows`.
     func col2im(_ col: UnsafePointer<Float>, ld: Int, _ dst: UnsafeMutablePointer<Float>, rows: Range<Int>) {
         let s = stride, ow = outW
-        for c in 0..<channels {
+        // Channels split over the BLAS threads: each channel adds into its own plane, in the same
+        // order at any thread count.
+        Threads.parallel(channels, work: kh * kw * rows.count * ow) { part in for c in part {
             let plane = dst + c * height * width
             for ki in 0..<kh {
                 for kj in 0..<kw {
@@ -117,7 +120,7 @@ struct Window {
                     }
                 }
             }
-        }
+        } }
     }
 }
 
