@@ -110,6 +110,9 @@ final class OpsConvTests: XCTestCase {
         try assertSameBitsAtOneAndTwoThreads("div_rows", [randn(big), addScalar(abs(randn([32, 1])), 1)]) { try div($0[0], $0[1]) }
         try assertSameBitsAtOneAndTwoThreads("sub_scalar", [randn(big), randn([1])]) { try sub($0[0], $0[1]) }
         try assertSameBitsAtOneAndTwoThreads("gelu", [randn(big)]) { gelu($0[0]) }
+        try assertSameBitsAtOneAndTwoThreads("layer_norm", [randn([4, 1024, 96]), randn([96]), randn([96])]) {
+            try layerNorm($0[0], weight: $0[1], bias: $0[2])
+        }
         try assertSameBitsAtOneAndTwoThreads("exp_leaky", [randn(big)]) { leakyRelu(exp($0[0]), slope: 0.2, gain: 1.4) }
     }
 

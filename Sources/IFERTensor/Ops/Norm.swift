@@ -18,7 +18,8 @@ public func layerNorm(_ x: Tensor, weight: Tensor? = nil, bias: Tensor? = nil, e
     let px = x.ptr, py = out.ptr, ps = stats.ptr
     let pw = weight?.ptr, pb = bias?.ptr
     let invC = 1 / Float(c)
-    for r in 0..<rows {
+    // Rows are independent: split over the BLAS threads.
+    Threads.parallel(rows, work: c) { part in for r in part {
         let xr = px + r * c, yr = py + r * c
         let mu = simdSum(xr, c) * invC
         for i in 0..<c { yr[i] = xr[i] - mu }
@@ -30,7 +31,7 @@ public func layerNorm(_ x: Tensor, weight: Tensor? = nil, bias: Tensor? = nil, e
         case let (nil, b?): for i in 0..<c { yr[i] = yr[i] * rstd + b[i] }
         case (nil, nil): for i in 0..<c { yr[i] *= rstd }
         }
-    }
+    } }
     var inputs = [x]
     if let w = weight { inputs.append(w) }
     if let b = bias { inputs.append(b) }
@@ -41,23 +42,35 @@ public func layerNorm(_ x: Tensor, weight: Tensor? = nil, bias: Tensor? = nil, e
         let gx = x.requiresGrad ? x.gradOrCreate().ptr : nil
         let gw = weight.flatMap { $0.requiresGrad ? $0.gradOrCreate().ptr : nil }
         let gb = bias.flatMap { $0.requiresGrad ? $0.gradOrCreate().ptr : nil }
-        // One fused pass per row; gradients nobody asked for go to scratch rows.
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 5 * c)
-        defer { scratch.deallocate() }
-        let xhat = scratch, dxhat = scratch + c, ones = scratch + 2 * c
-        ones.update(repeating: 1, count: c)
-        let gwr = gw ?? scratch + 3 * c, gbr = gb ?? scratch + 4 * c, w = pw ?? ones
-        for r in 0..<rows {
-            let xr = px + r * c, gr = pg + r * c
-            let mu = ps[2 * r], rstd = ps[2 * r + 1]
-            for i in 0..<c {
-                let xh = (xr[i] - mu) * rstd, gi = gr[i]
-                xhat[i] = xh; dxhat[i] = gi * w[i]; gwr[i] += gi * xh; gbr[i] += gi
+        // dw and db sum over rows: one pass in row order on this thread (the same bits at any
+        // thread count). dx is per row: split over the BLAS threads, each with its own scratch.
+        if gw != nil || gb != nil {
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * c)
+            defer { scratch.deallocate() }
+            let gwr = gw ?? scratch, gbr = gb ?? scratch + c
+            for r in 0..<rows {
+                let xr = px + r * c, gr = pg + r * c
+                let mu = ps[2 * r], rstd = ps[2 * r + 1]
+                for i in 0..<c { let gi = gr[i], xh = (xr[i] - mu) * rstd; gwr[i] += gi * xh; gbr[i] += gi }
             }
-            guard let gx else { continue }
-            let m1 = simdSum(dxhat, c) * invC, m2 = simdDot(dxhat, xhat, c) * invC
-            let gxr = gx + r * c
-            for i in 0..<c { gxr[i] += rstd * (dxhat[i] - m1 - xhat[i] * m2) }
+        }
+        guard let gx else { return }
+        Threads.parallel(rows, work: 3 * c) { part in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * c)
+            defer { scratch.deallocate() }
+            let xhat = scratch, dxhat = scratch + c
+            for r in part {
+                let xr = px + r * c, gr = pg + r * c
+                let mu = ps[2 * r], rstd = ps[2 * r + 1]
+                if let w = pw {
+                    for i in 0..<c { xhat[i] = (xr[i] - mu) * rstd; dxhat[i] = gr[i] * w[i] }
+                } else {
+                    for i in 0..<c { xhat[i] = (xr[i] - mu) * rstd; dxhat[i] = gr[i] }
+                }
+                let m1 = simdSum(dxhat, c) * invC, m2 = simdDot(dxhat, xhat, c) * invC
+                let gxr = gx + r * c
+                for i in 0..<c { gxr[i] += rstd * (dxhat[i] - m1 - xhat[i] * m2) }
+            }
         }
     }
 }
