@@ -19,6 +19,9 @@ public struct CheckpointBenchResult {
     /// a checkpoint written long ago sees): the disk's speed, not memory's.
     public var checkpointReadCold: Double
     public var plainReadCold: Double
+    /// One SHA-256 pass over the checkpoint file from the page cache, nothing else: the least
+    /// any verified read can take (the sidecar check alone).
+    public var sha256Pass: Double
 
     private func mbps(_ seconds: Double) -> Double { Double(bytes) / 1e6 / max(seconds, 1e-9) }
     public var checkpointWriteMBps: Double { mbps(checkpointWrite) }
@@ -70,6 +73,7 @@ public enum CheckpointBench {
                       "ckpt_read_cold_mb_s": r.checkpointReadColdMBps, "h5_read_cold_mb_s": r.plainReadColdMBps,
                       "write_ratio": r.plainWrite / r.checkpointWrite, "read_ratio": r.plainRead / r.checkpointRead,
                       "read_cold_ratio": r.plainReadCold / r.checkpointReadCold,
+                      "sha256_pass_s": r.sha256Pass, "plain_read_s": r.plainRead,
                       "ckpt_write_s": r.checkpointWrite, "ckpt_read_s": r.checkpointRead, "ckpt_read_cold_s": r.checkpointReadCold,
                       "repeats": repeats])
         }
@@ -109,7 +113,7 @@ public enum CheckpointBench {
         let params = makeParams(floats: floats)
         let targets = params.map { (key: $0.key, tensor: Tensor(zeros: $0.tensor.shape)) }
         let runDir = (dir as NSString).appendingPathComponent("run")
-        var cw: [Double] = [], cr: [Double] = [], pw: [Double] = [], pr: [Double] = [], crc: [Double] = [], prc: [Double] = []
+        var cw: [Double] = [], cr: [Double] = [], pw: [Double] = [], pr: [Double] = [], crc: [Double] = [], prc: [Double] = [], sha: [Double] = []
         for rep in 0..<repeats {
             let state = CheckpointState(stage: "bench", step: rep, epoch: 0, worldSize: 1, config: "bench: \(label)\n",
                                         params: params, ranks: [RankState(rng: [1, 2, 3, 0], cursor: [0, 0])])
@@ -124,6 +128,9 @@ public enum CheckpointBench {
                 reader.close()
                 if cold { crc.append(MonotonicClock.now() - t0) } else { cr.append(MonotonicClock.now() - t0) }
             }
+            t0 = MonotonicClock.now()
+            _ = try SHA256.hexHash(file: path)
+            sha.append(MonotonicClock.now() - t0)
 
             let plain = (dir as NSString).appendingPathComponent("plain.h5")
             let all = Tensor(zeros: [floats])
@@ -152,6 +159,6 @@ public enum CheckpointBench {
         return CheckpointBenchResult(label: label, floats: floats, tensors: params.count, bytes: floats * 4,
                                      checkpointWrite: median(cw), checkpointRead: median(cr),
                                      plainWrite: median(pw), plainRead: median(pr),
-                                     checkpointReadCold: median(crc), plainReadCold: median(prc))
+                                     checkpointReadCold: median(crc), plainReadCold: median(prc), sha256Pass: median(sha))
     }
 }

@@ -27,7 +27,8 @@ public enum StepBench {
         let stepFLOPs = 2 * stepMACs * Double(batch)
 
         var rng = Philox(seed: 7)
-        for th in threads {
+        var oneThreadMs: Double?
+        for th in threads.contains(1) ? [1] + threads.filter { $0 != 1 } : threads {
             Threads.setBLAS(th)
             // th-core sgemm rate in the same run, the MFU denominator.
             let n = 1024
@@ -42,9 +43,13 @@ public enum StepBench {
                 step += 1
             }
             let flops = stepFLOPs / (t.medianMs * 1e-3)
-            emitJSON(["case": "\(config.train.stage)_step_b\(batch)", "config": configFile, "stage": config.train.stage, "threads": th,
-                      "ms": t.medianMs, "images_per_s": Double(batch) / (t.medianMs * 1e-3), "step_flops": Int(stepFLOPs),
-                      "gflops": flops / 1e9, "sgemm_gflops": peak / 1e9, "mfu": flops / peak, "reps": t.reps])
+            if th == 1 { oneThreadMs = t.medianMs }
+            var line: [(String, Any)] = [("case", "\(config.train.stage)_step_b\(batch)"), ("config", configFile), ("stage", config.train.stage),
+                                         ("threads", th), ("ms", t.medianMs), ("images_per_s", Double(batch) / (t.medianMs * 1e-3)),
+                                         ("step_flops", Int(stepFLOPs)), ("gflops", flops / 1e9), ("sgemm_gflops", peak / 1e9),
+                                         ("mfu", flops / peak), ("reps", t.reps)]
+            if let one = oneThreadMs { line.append(("speedup_vs_1", one / t.medianMs)) }
+            emitJSON(line)
         }
     }
 }
