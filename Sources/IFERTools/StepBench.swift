@@ -14,16 +14,34 @@ import IFERTrain
 /// (forward + backward) + 2G (forward + input gradient) + G (distribution-loss samples) + 3D
 /// (query forward + input gradient, key forward). Direct-convolution FLOPs are counted, not the
 /// fewer multiplications the Winograd path performs. For the ifer stage: 3 x the encoder and head.
+/// For the generator stage (G generator, D its discriminator): D step = G (no-grad fakes) +
+/// 2 x 3D (real and fake, forward + backward); G step = 3G + 2D (D forward + input gradient) =
+/// 4G + 8D; the lazy R1 and path-length steps (every r1_every / path_every steps) are not counted.
+///
+/// `warmup` untimed steps, then at least `reps` timed ones (more until `minTime` seconds); the step
+/// counter starts at 0 for every thread count, so lazy regularisation lands on the same steps.
 public enum StepBench {
-    public static func run(configFile: String, overrides: [String] = [], batch: Int, threads: [Int], minTime: Double) throws {
+    public static func run(configFile: String, overrides: [String] = [], batch: Int, threads: [Int], minTime: Double,
+                           warmup: Int = 2, reps: Int = 5) throws {
         let bench = try BenchStage(name: "step", configFile: configFile, overrides: overrides, batch: batch, images: 64)
         defer { bench.remove() }
         let config = bench.config, driver = bench.driver, fixed = bench.fixed
 
-        let nets = try ModelInventory.networks(config.model, all: true)
+        // Only the networks the config's sections name (all: true would build a paper-size default encoder for a generator config).
+        let nets = try ModelInventory.networks(config.model)
         func macs(_ n: String) -> Double { Double(nets.first { $0.name == n }?.macs ?? 0) }
-        let e = macs("encoder"), g = macs("generator"), d = macs("discriminator_q"), head = macs("ifer_head")
-        let stepMACs = config.train.stage == InversionStage.name ? (e + g + 8 * d) + (3 * e + 3 * g + 3 * d) : 3 * (e + head)
+        let e = macs("encoder"), g = macs("generator"), head = macs("ifer_head")
+        let stepMACs: Double
+        switch config.train.stage {
+        case InversionStage.name:
+            let d = macs("discriminator_q")
+            stepMACs = (e + g + 8 * d) + (3 * e + 3 * g + 3 * d)
+        case GeneratorStage.name:
+            let d = macs("discriminator")
+            stepMACs = (g + 6 * d) + (3 * g + 2 * d)
+        default:
+            stepMACs = 3 * (e + head)
+        }
         let stepFLOPs = 2 * stepMACs * Double(batch)
 
         var rng = Philox(seed: 7)
@@ -38,7 +56,7 @@ public enum StepBench {
             }
             let peak = 2 * pow(Double(n), 3) / (gemm.medianMs * 1e-3)
             var step = 0
-            let t = try Timing.measure(warmup: 2, reps: 5, minTime: minTime) {
+            let t = try Timing.measure(warmup: warmup, reps: reps, minTime: minTime) {
                 _ = try driver.stage.trainStep(fixed, step: step)
                 step += 1
             }

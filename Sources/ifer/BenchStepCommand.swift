@@ -24,14 +24,14 @@ struct BenchStepCommand: ParsableCommand {
     @Option(help: "Minimum seconds of timed repetitions per thread count (one process).")
     var minTime: Double = 3
 
-    @Option(help: "--model peer: untimed warm-up steps before timing.")
-    var warmup: Int = 3
+    @Option(help: "Untimed warm-up steps before timing (default: 2 for a stage, 3 for --model peer).")
+    var warmup: Int?
 
     @Option(help: "--model peer: modulated-conv form, 'scale' (one shared-weight conv), 'grouped' (per-sample weights, B groups) or 'both'.")
     var modconv: String = "scale"
 
-    @Option(help: "--model peer: timed steps (under mpirun per rank, the same on every rank; in one process the minimum, more until --min-time).")
-    var reps: Int = 20
+    @Option(help: "Timed steps: in one process the minimum, more until --min-time (default: 5 for a stage, 20 for --model peer; under mpirun, --model peer, the same on every rank).")
+    var reps: Int?
 
     @Option(help: "--model peer: gradient bucket size in bytes (the training default: 1 MB).")
     var bucketBytes: Int = 1 << 20
@@ -44,9 +44,11 @@ struct BenchStepCommand: ParsableCommand {
         guard !ts.isEmpty, ts.allSatisfy({ $0 > 0 }), batch > 0 else {
             throw ValidationError("--threads must list positive integers and --batch must be positive")
         }
+        guard (reps ?? 1) > 0, (warmup ?? 0) >= 0 else { throw ValidationError("--reps must be positive and --warmup at least 0") }
         switch model {
         case "stage":
-            try StepBench.run(configFile: config, overrides: overrides, batch: batch, threads: ts, minTime: minTime)
+            try StepBench.run(configFile: config, overrides: overrides, batch: batch, threads: ts, minTime: minTime,
+                              warmup: warmup ?? 2, reps: reps ?? 5)
         case "peer":
             var o = PeerStepBench.Options()
             switch modconv {
@@ -57,12 +59,12 @@ struct BenchStepCommand: ParsableCommand {
                 }
                 o.modes = [m]
             }
-            guard reps > 0, warmup >= 0, bucketBytes >= 64 else { throw ValidationError("--reps must be positive, --warmup at least 0 and --bucket-bytes at least 64") }
+            guard bucketBytes >= 64 else { throw ValidationError("--bucket-bytes must be at least 64") }
             o.batch = batch
             o.threads = ts
             o.minTime = minTime
-            o.reps = reps
-            o.warmup = warmup
+            o.reps = reps ?? 20
+            o.warmup = warmup ?? 3
             o.bucketBytes = bucketBytes
             try withCommunicator { comm in try PeerStepBench.run(comm, o) }
         default:

@@ -10,10 +10,10 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchlib import ROOT, lines
+
 PEER = os.path.join(ROOT, "..", "shared", "peers", "peer_bench.py")
 # our case name -> the peer's
 CASES = {
@@ -23,11 +23,6 @@ CASES = {
     "modconv_b8_64c_32x32_fwdbwd": "modconv_scale_b8_64c_32x32_fwdbwd",
     "transformer_block_b8_t64_d128_fwdbwd": "transformer_block_b8_t64_d128_fwdbwd",
 }
-
-
-def lines(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return [json.loads(l) for l in out.splitlines() if l.startswith("{")]
 
 
 def main():

@@ -10,23 +10,13 @@ over rounds and the ratio peer_ms / ours_ms (> 1 means we are faster).
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchlib import ROOT, lines, med
+
 # shared/ sits next to the main checkout (/work/main) or two levels above a worktree (/work/wt/NAME).
 PEER = next((p for p in (os.path.join(ROOT, *up, "shared", "peers", "peer_bench.py") for up in (("..",), ("..", "..")))
              if os.path.exists(p)), os.path.join(ROOT, "..", "shared", "peers", "peer_bench.py"))
-
-
-def lines(cmd, env=None):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
-    return [json.loads(l) for l in out.splitlines() if l.startswith("{")]
-
-
-def med(xs):
-    return round(statistics.median(xs), 3)
 
 
 def main():
