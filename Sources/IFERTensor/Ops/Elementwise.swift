@@ -71,13 +71,23 @@ struct BroadcastPlan {
     /// Calls `body(outOffset, aOffset, bOffset)` at the start of every innermost row.
     @inline(__always)
     func forEachRow(_ body: (Int, Int, Int) -> Void) {
+        if dims.count == 1 { body(0, 0, 0); return }
+        forEachRow(in: 0..<count / inner, body)
+    }
+
+    /// The same for rows `rows` (counted in the merged outer axes, row-major): an odometer over
+    /// the outer axes started at rows.lowerBound.
+    @inline(__always)
+    func forEachRow(in rows: Range<Int>, _ body: (Int, Int, Int) -> Void) {
         let k = dims.count, n = inner
-        if k == 1 { body(0, 0, 0); return }
-        var idx = [Int](repeating: 0, count: k - 1)
-        var oa = 0, ob = 0, o = 0
-        while o < count {
-            body(o, oa, ob)
-            o += n
+        var idx = [Int](repeating: 0, count: max(k - 1, 0))
+        var rest = rows.lowerBound, oa = 0, ob = 0
+        for d in stride(from: k - 2, through: 0, by: -1) {
+            idx[d] = rest % dims[d]; rest /= dims[d]
+            oa += idx[d] * sa[d]; ob += idx[d] * sb[d]
+        }
+        for row in rows {
+            body(row * n, oa, ob)
             var d = k - 2
             while d >= 0 {
                 idx[d] += 1; oa += sa[d]; ob += sb[d]
@@ -94,31 +104,13 @@ struct BroadcastPlan {
     /// broadcast (a broadcast operand's gradient sums over rows and must use `forEachRow`).
     /// A single row (same shapes) is cut into pieces; otherwise whole rows are shared out.
     func forEachPiece(_ body: (Int, Int, Int, Int) -> Void) {
-        let k = dims.count, n = inner
-        if k == 1 {
+        let n = inner
+        if dims.count == 1 {
             let ia = innerA, ib = innerB
             Threads.parallel(n) { r in body(r.lowerBound, r.lowerBound * ia, r.lowerBound * ib, r.count) }
             return
         }
-        Threads.parallel(count / n, work: n) { rows in
-            // The odometer of forEachRow, started at the first row of this part.
-            var idx = [Int](repeating: 0, count: k - 1)
-            var rest = rows.lowerBound, oa = 0, ob = 0
-            for d in stride(from: k - 2, through: 0, by: -1) {
-                idx[d] = rest % dims[d]; rest /= dims[d]
-                oa += idx[d] * sa[d]; ob += idx[d] * sb[d]
-            }
-            for row in rows {
-                body(row * n, oa, ob, n)
-                var d = k - 2
-                while d >= 0 {
-                    idx[d] += 1; oa += sa[d]; ob += sb[d]
-                    if idx[d] < dims[d] { break }
-                    oa -= sa[d] * dims[d]; ob -= sb[d] * dims[d]; idx[d] = 0
-                    d -= 1
-                }
-            }
-        }
+        Threads.parallel(count / n, work: n) { rows in forEachRow(in: rows) { body($0, $1, $2, n) } }
     }
 }
 
