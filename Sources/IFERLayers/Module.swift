@@ -69,3 +69,16 @@ public final class ModuleList: Module {
     public init(_ items: [Module]) { self.items = items }
     public var children: [(String, Module)] { items.enumerated().map { (String($0.offset), $0.element) } }
 }
+
+extension Module {
+    /// forward(x) with activation checkpointing (`Autograd.checkpoint`) for a block with one
+    /// input, this module's parameters and no randomness: only x stays on the tape, and forward
+    /// runs again during backward. `op` names the block in errors.
+    public func recomputed(_ op: String, _ x: Tensor, _ forward: @escaping (Tensor) throws -> Tensor) throws -> Tensor {
+        var noRandomness: [Philox] = []
+        let ys = try Autograd.checkpoint(op, inputs: [x], parameters: namedParameters().map(\.tensor), rngs: &noRandomness) { t, _ in
+            [try forward(t[0])]
+        }
+        return ys[0]
+    }
+}

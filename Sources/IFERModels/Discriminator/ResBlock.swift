@@ -24,12 +24,7 @@ public final class ResBlock: Layer {
     /// x [B, in, H, W] -> [B, out, H/2, W/2]
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         guard checkpointed else { return try forward(x) }
-        var none: [Philox] = []
-        let ys = try Autograd.checkpoint("ResBlock(\(inChannels)->\(outChannels))", inputs: [x],
-                                         parameters: namedParameters().map(\.tensor), rngs: &none) { t, _ in
-            [try self.forward(t[0])]
-        }
-        return ys[0]
+        return try recomputed("ResBlock(\(inChannels)->\(outChannels))", x) { try self.forward($0) }
     }
 
     /// The block itself (what `callAsFunction` runs, or checkpoints).

@@ -66,12 +66,7 @@ public final class GradualStyleBlock: Layer {
     /// x [B, C, S, S] -> [B, C]
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         guard checkpointed else { return try forward(x) }
-        var noRandomness: [Philox] = []
-        let ys = try Autograd.checkpoint("GradualStyleBlock(\(x.dim(2))x\(x.dim(3)))", inputs: [x],
-                                         parameters: namedParameters().map(\.tensor), rngs: &noRandomness) { t, _ in
-            [try self.forward(t[0])]
-        }
-        return ys[0]
+        return try recomputed("GradualStyleBlock(\(x.dim(2))x\(x.dim(3)))", x) { try self.forward($0) }
     }
 
     /// The head itself (what `callAsFunction` runs, or checkpoints).
