@@ -20,9 +20,19 @@ public final class Storage {
             preconditionFailure("IFERTensor: cannot allocate \(bytes) bytes")
         }
         base = raw!.bindMemory(to: Float.self, capacity: max(count, 1))
-        if zeroed { base.initialize(repeating: 0, count: max(count, 1)) }
+        if zeroed {
+            // Large blocks zero over the threads: the fill, and the page faults of fresh memory,
+            // were 4-7% of a 2-thread tiny asit step on the calling thread alone.
+            let p = base
+            Threads.parallel(max(count, 1), work: count >= Storage.parallelZeroing ? Threads.parallelMinimum : 0) { r in
+                (p + r.lowerBound).initialize(repeating: 0, count: r.count)
+            }
+        }
         Storage.live.add(bytes)
     }
+
+    /// Floats from which a zero fill is split over the threads (1 MB).
+    static let parallelZeroing = 1 << 18
 
     deinit {
         Storage.live.add(-max(count, 1) * MemoryLayout<Float>.stride)

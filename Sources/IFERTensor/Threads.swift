@@ -1,15 +1,32 @@
 import CBLAS
 import Foundation
 
-/// BLAS thread control. With one rank per core, each rank must use one BLAS thread: two ranks
-/// with two threads each on two cores measured about half the throughput (build-environment §4a).
+/// The compute threads of this process: the parallel loops of the tensor core (`parallel`) and
+/// the cuts of a large sgemm (`sgemm`) run on this many threads. OpenBLAS itself is held at one
+/// thread: its idle workers spin on sched_yield for ~0.1 s after every call, and on a 2-core
+/// machine that spinning took the second core from every loop of ours between two GEMMs (24% of
+/// a 2-thread tiny asit step's samples, `perf record`). With one rank per core, each rank must
+/// use one thread: two ranks with two threads each on two cores measured about half the
+/// throughput (build-environment §4a).
 public enum Threads {
-    /// Sets the number of OpenBLAS threads for this process.
+    /// The thread count OpenBLAS started with (OPENBLAS_NUM_THREADS, or the cores), taken once,
+    /// before OpenBLAS is set to one thread for good.
+    private static let initial: Int = {
+        let n = Int(openblas_get_num_threads())
+        openblas_set_num_threads(1)
+        return max(1, n)
+    }()
+    nonisolated(unsafe) private static var count: Int?
+
+    /// Sets the number of compute threads (the name is the one every caller knows: they were
+    /// OpenBLAS's threads before the tensor core split the GEMMs itself).
     public static func setBLAS(_ n: Int) {
-        openblas_set_num_threads(Int32(max(1, n)))
+        _ = initial
+        count = max(1, n)
     }
 
-    public static var blas: Int { Int(openblas_get_num_threads()) }
+    /// The number of compute threads.
+    public static var blas: Int { count ?? initial }
 
     /// Cores visible to this process.
     public static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
@@ -25,11 +42,10 @@ public enum Threads {
     /// thread: waking a second thread costs a few microseconds, what ~64 K float adds take.
     public static let parallelMinimum = 1 << 16
 
-    /// body(part) for contiguous, ordered parts of 0..<count, one per BLAS thread, concurrently,
+    /// body(part) for contiguous, ordered parts of 0..<count, one per compute thread, concurrently,
     /// when count × work is at least `parallelMinimum`; otherwise body(0..<count) here. Loops
     /// whose iterations write their own outputs therefore give the same bits at any thread count.
-    /// With one BLAS thread (one rank per core under mpirun, or inside Winograd's team, which
-    /// holds OpenBLAS at one thread while it runs its own) this is a plain call.
+    /// With one compute thread (one rank per core under mpirun) this is a plain call.
     @inline(__always)
     public static func parallel(_ count: Int, work: Int = 1, _ body: (Range<Int>) -> Void) {
         let threads = min(blas, count)

@@ -131,10 +131,13 @@ func convForward(_ s: ConvShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<F
             } else {
                 // [og, m·p] result, then each sample's [og, p] block is added to its place in y.
                 sgemm(transA: false, transB: false, m: og, n: ld, k: k, a: wg, lda: k, b: col.ptr, ldb: ld, beta: 0, c: tmp.ptr, ldc: ld)
-                for i in 0..<m {
-                    for r in 0..<og {
-                        let src = tmp.ptr + r * ld + i * p, dst = yg + i * s.outSample + r * p
-                        for j in 0..<p { dst[j] += src[j] }
+                let t = tmp.ptr
+                Threads.parallel(og, work: m * p) { filters in
+                    for i in 0..<m {
+                        for r in filters {
+                            let src = t + r * ld + i * p, dst = yg + i * s.outSample + r * p
+                            for j in 0..<p { dst[j] += src[j] }
+                        }
                     }
                 }
             }

@@ -30,9 +30,10 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
         sgemm(transA: false, transB: transposeB, m: batch * m, n: n, k: k, a: a.ptr, lda: lda,
               b: b.ptr, ldb: ldb, beta: 0, c: out.ptr, ldc: n)
     } else {
-        for i in 0..<batch {
+        // A batch of products (attention's windows and heads): over the threads, one product each.
+        forEachProduct(batch, macs: m * n * k) { i, split in
             sgemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, a: a.ptr + i * aStride, lda: lda,
-                  b: b.ptr + i * bStride, ldb: ldb, beta: 0, c: out.ptr + i * cStride, ldc: n)
+                  b: b.ptr + i * bStride, ldb: ldb, beta: 0, c: out.ptr + i * cStride, ldc: n, split: split)
         }
     }
 
@@ -48,15 +49,15 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
                 sgemm(transA: false, transB: !transposeB, m: batch * m, n: k, k: n, a: g.ptr, lda: n,
                       b: b.ptr, ldb: ldb, beta: 1, c: ga.ptr, ldc: k)
             } else {
-                for i in 0..<batch {
+                forEachProduct(batch, macs: m * n * k) { i, split in
                     let gi = g.ptr + i * cStride, bi = b.ptr + i * bStride, ai = ga.ptr + i * aStride
                     if !transposeA {
                         sgemm(transA: false, transB: !transposeB, m: m, n: k, k: n, a: gi, lda: n,
-                              b: bi, ldb: ldb, beta: 1, c: ai, ldc: k)
+                              b: bi, ldb: ldb, beta: 1, c: ai, ldc: k, split: split)
                     } else {
                         // dA [K, M] = op(B) [K, N] * dC^T [N, M]
                         sgemm(transA: transposeB, transB: true, m: k, n: m, k: n, a: bi, lda: ldb,
-                              b: gi, ldb: n, beta: 1, c: ai, ldc: m)
+                              b: gi, ldb: n, beta: 1, c: ai, ldc: m, split: split)
                     }
                 }
             }
@@ -74,16 +75,17 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
                           b: a.ptr, ldb: lda, beta: 1, c: gb.ptr, ldc: k)
                 }
             } else {
-                for i in 0..<batch {
+                // A shared B (bStride 0) sums every entry's product into one gradient: in order.
+                forEachProduct(batch, macs: m * n * k, distinct: bStride != 0) { i, split in
                     let gi = g.ptr + i * cStride, ai = a.ptr + i * aStride, bi = gb.ptr + i * bStride
                     if !transposeB {
                         // dB [K, N] = op(A)^T [K, M] * dC [M, N]
                         sgemm(transA: !transposeA, transB: false, m: k, n: n, k: m, a: ai, lda: lda,
-                              b: gi, ldb: n, beta: 1, c: bi, ldc: n)
+                              b: gi, ldb: n, beta: 1, c: bi, ldc: n, split: split)
                     } else {
                         // dB [N, K] = dC^T [N, M] * op(A) [M, K]
                         sgemm(transA: true, transB: transposeA, m: n, n: k, k: m, a: gi, lda: n,
-                              b: ai, ldb: lda, beta: 1, c: bi, ldc: k)
+                              b: ai, ldb: lda, beta: 1, c: bi, ldc: k, split: split)
                     }
                 }
             }

@@ -102,12 +102,11 @@ extension Winograd {
             team.run(36) { xis, _ in
                 for xi in xis {   // M[ξ] [O, tiles] = U[ξ] [O, C] · V[ξ] [C, tiles]
                     sgemm(transA: false, transB: false, m: o, n: tiles, k: c, a: u.ptr + xi * o * c, lda: c,
-                          b: v.ptr + xi * c * ld, ldb: ld, beta: 0, c: m.ptr + xi * o * ld, ldc: ld)
+                          b: v.ptr + xi * c * ld, ldb: ld, beta: 0, c: m.ptr + xi * o * ld, ldc: ld, split: false)
                 }
             }
             team.run(o) { ocs, work in transformOutput(m.ptr, rows: r0..<r1, channels: ocs, into: y, work) }
         }
-        team.finish()
     }
 
     /// gradX += conv3x3ᵀ(gy, w) and gradW += gy ⋆ x (either may be nil; x is needed for gradW).
@@ -129,7 +128,7 @@ extension Winograd {
                 team.run(36) { xis, _ in
                     for xi in xis {   // Mw[ξ] [O, C] += Ŷ[ξ] [O, tiles] · V[ξ]ᵀ [tiles, C]
                         sgemm(transA: false, transB: true, m: o, n: c, k: tiles, a: g.ptr + xi * o * ld, lda: ld,
-                              b: v.ptr + xi * c * ld, ldb: ld, beta: 1, c: mw.ptr + xi * o * c, ldc: c)
+                              b: v.ptr + xi * c * ld, ldb: ld, beta: 1, c: mw.ptr + xi * o * c, ldc: c, split: false)
                     }
                 }
             }
@@ -137,21 +136,20 @@ extension Winograd {
                 team.run(36) { xis, _ in
                     for xi in xis {   // dV[ξ] [C, tiles] = U[ξ]ᵀ [C, O] · Ŷ[ξ] [O, tiles]
                         sgemm(transA: true, transB: false, m: c, n: tiles, k: o, a: u.ptr + xi * o * c, lda: c,
-                              b: g.ptr + xi * o * ld, ldb: ld, beta: 0, c: v.ptr + xi * c * ld, ldc: ld)
+                              b: g.ptr + xi * o * ld, ldb: ld, beta: 0, c: v.ptr + xi * c * ld, ldc: ld, split: false)
                     }
                 }
                 team.run(c) { chans, work in transformInputGrad(v.ptr, rows: r0..<r1, channels: chans, into: gx, work) }
             }
         }
         if let gw = gradW, wantW { team.run(o * c) { filters, _ in transformFilterGrad(mw.ptr, into: gw, filters) } }
-        team.finish()
     }
 }
 
 /// The threads of one Winograd call: as many as BLAS may use, each with its own phase buffers.
 /// Every pass is split by channel (transforms) or by frequency ξ (GEMMs), never by tile, so each
 /// output element is summed in the same order whatever the thread count: results are bitwise
-/// equal at 1 and 2 threads. While the team runs, OpenBLAS is held at one thread per caller.
+/// equal at 1 and 2 threads. Its GEMMs run one thread each (split: false).
 private final class Team {
     let threads: Int
     let work: [PhaseBuffers]
@@ -159,10 +157,7 @@ private final class Team {
     init(_ wg: Winograd) {
         threads = Threads.blas
         work = (0..<threads).map { _ in PhaseBuffers(wg) }
-        if threads > 1 { Threads.setBLAS(1) }
     }
-
-    func finish() { if threads > 1 { Threads.setBLAS(threads) } }
 
     /// body(part of 0..<count, that thread's buffers) on every thread, then waits for all.
     func run(_ count: Int, _ body: (Range<Int>, PhaseBuffers) -> Void) {

@@ -60,13 +60,15 @@ public final class InversionStage: TrainingStage {
 
     /// A perceptual network with converted weights, or nil (with a warning) when its weight is 0
     /// or no weights were given: without them the loss would be meaningless.
-    static func perceptual<M: Module>(_ weight: Float, _ path: String, _ key: String, _ stage: String, _ net: M,
+    static func perceptual<M: Module>(_ weight: Float, _ path: String, _ key: String, _ stage: String, _ build: @autoclosure () -> M,
                                       _ context: StageContext) throws -> M? {
         guard weight > 0 else { return nil }
         guard !path.isEmpty else {
             if context.comm.isRoot { context.log.warning("\(key) = \(weight) but \(key)_weights is empty: that loss is off (convert the pretrained weights with scripts/convert/to_ifer.py \(stage))") }
             return nil
         }
+        // Built only when on: IR-SE50 and LPIPS hold ~190 MB of weights between them.
+        let net = build()
         let r = try CheckpointReader(path: path)
         defer { r.close() }
         try r.checkCompatible(stage: stage)
