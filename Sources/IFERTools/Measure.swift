@@ -26,12 +26,24 @@ public struct Timing {
     public let reps: Int
 
     public static func measure(warmup: Int = 3, reps: Int = 10, minTime: Double = 1.0, _ body: () throws -> Void) rethrows -> Timing {
+        try measure(warmup: warmup, reps: reps, minTime: minTime, before: {}, after: { _ in }, body)
+    }
+
+    /// The same, calling `before()` ahead of every timed call (untimed) and `after(seconds)`
+    /// with each timed call's duration: for a reference measured beside every repetition.
+    public static func measure(warmup: Int = 3, reps: Int = 10, minTime: Double = 1.0, before: () -> Void,
+                               after: (Double) -> Void, _ body: () throws -> Void) rethrows -> Timing {
         for _ in 0..<warmup { try body() }
         let est = max(try measureSeconds(body), 1e-6)
         let n = max(reps, min(200, Int((minTime / est).rounded(.up))))
         var ts: [Double] = []
         ts.reserveCapacity(n)
-        for _ in 0..<n { ts.append(try measureSeconds(body)) }
+        for _ in 0..<n {
+            before()
+            let t = try measureSeconds(body)
+            after(t)
+            ts.append(t)
+        }
         return Timing(medianMs: median(ts) * 1e3, minMs: (ts.min() ?? 0) * 1e3, reps: n)
     }
 }

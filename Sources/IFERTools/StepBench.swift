@@ -48,24 +48,33 @@ public enum StepBench {
         var oneThreadMs: Double?
         for th in threads.contains(1) ? [1] + threads.filter { $0 != 1 } : threads {
             Threads.setBLAS(th)
-            // th-core sgemm rate in the same run, the MFU denominator.
+            // th-thread sgemm rate, the MFU denominator, timed right before every step: on a
+            // shared machine the rate drifts (41-80 GFLOP/s at one thread in one hour here), so
+            // each step's FLOP rate is divided by the rate of its own moment, and the MFU is the
+            // median of those ratios.
             let n = 1024
             let a = Tensor.randn([n, n], &rng), b = Tensor.randn([n, n], &rng), c = Tensor(zeros: [n, n])
-            let gemm = Timing.measure(minTime: 0.5) {
-                sgemm(transA: false, transB: false, m: n, n: n, k: n, a: a.ptr, lda: n, b: b.ptr, ldb: n, beta: 0, c: c.ptr, ldc: n)
+            func gemmRate() -> Double {
+                let ts = (0..<3).map { _ in
+                    measureSeconds { sgemm(transA: false, transB: false, m: n, n: n, k: n, a: a.ptr, lda: n, b: b.ptr, ldb: n, beta: 0, c: c.ptr, ldc: n) }
+                }
+                return 2 * pow(Double(n), 3) / median(ts)
             }
-            let peak = 2 * pow(Double(n), 3) / (gemm.medianMs * 1e-3)
             var step = 0
-            let t = try Timing.measure(warmup: warmup, reps: reps, minTime: minTime) {
+            var peaks: [Double] = [], ratios: [Double] = []
+            let t = try Timing.measure(warmup: warmup, reps: reps, minTime: minTime,
+                                       before: { peaks.append(gemmRate()) },
+                                       after: { ratios.append(stepFLOPs / $0 / peaks[peaks.count - 1]) }) {
                 _ = try driver.stage.trainStep(fixed, step: step)
                 step += 1
             }
+            let peak = median(peaks), mfu = median(ratios)
             let flops = stepFLOPs / (t.medianMs * 1e-3)
             if th == 1 { oneThreadMs = t.medianMs }
             var line: [(String, Any)] = [("case", "\(config.train.stage)_step_b\(batch)"), ("config", configFile), ("stage", config.train.stage),
                                          ("threads", th), ("ms", t.medianMs), ("images_per_s", Double(batch) / (t.medianMs * 1e-3)),
                                          ("step_flops", Int(stepFLOPs)), ("gflops", flops / 1e9), ("sgemm_gflops", peak / 1e9),
-                                         ("mfu", flops / peak), ("reps", t.reps)]
+                                         ("mfu", mfu), ("reps", t.reps)]
             if let one = oneThreadMs { line.append(("speedup_vs_1", one / t.medianMs)) }
             emitJSON(line)
         }
