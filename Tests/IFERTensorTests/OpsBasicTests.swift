@@ -37,6 +37,30 @@ final class OpsBasicTests: XCTestCase {
         checkOp("tanh") { tanh($0[0]) }
     }
 
+    /// The fused bias + leaky ReLU equals the two ops it replaces (add, then leakyRelu), forward
+    /// and both gradients, on images and on [N, C] rows; slope 0 is refused (the backward reads
+    /// the slope's side off the output's sign).
+    func testBiasLeakyReluIsAddThenLeakyRelu() throws {
+        var rng = Philox(seed: 3)
+        for shape in [[2, 5, 3, 4], [3, 7]] {
+            let x = Tensor.randn(shape, &rng), bias = Tensor.randn([shape[1]], &rng), g = Tensor.randn(shape, &rng)
+            x.requiresGrad = true; bias.requiresGrad = true
+            var results: [[[Float]]] = []
+            for fused in [false, true] {
+                x.grad = nil; bias.grad = nil
+                let y = fused ? try biasLeakyRelu(x, bias: bias, slope: 0.2, gain: 1.5)
+                    : leakyRelu(try add(x, try reshape(bias, [shape[1]] + [Int](repeating: 1, count: shape.count - 2))), slope: 0.2, gain: 1.5)
+                try y.backward(gradient: g)
+                results.append([y.array, x.grad?.array ?? [], bias.grad?.array ?? []])
+            }
+            for (what, (a, b)) in zip(["forward", "dx", "dbias"], zip(results[0], results[1])) {
+                XCTAssertLessThan(relError(b, a), 1e-6, "\(what), x \(shape)")
+            }
+        }
+        XCTAssertThrowsError(try biasLeakyRelu(Tensor(zeros: [1, 2, 2, 2]), bias: Tensor(zeros: [2]), slope: 0))
+        XCTAssertThrowsError(try biasLeakyRelu(Tensor(zeros: [1, 2, 2, 2]), bias: Tensor(zeros: [3])))
+    }
+
     func testReductions() {
         checkOp("sum_axis1") { try sum($0[0], axes: [1]) }
         checkOp("sum_axes02") { try sum($0[0], axes: [0, 2]) }

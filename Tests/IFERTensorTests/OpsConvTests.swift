@@ -127,6 +127,7 @@ final class OpsConvTests: XCTestCase {
             try layerNorm($0[0], weight: $0[1], bias: $0[2])
         }
         try assertSameBitsAtOneAndTwoThreads("exp_leaky", [randn(big)]) { leakyRelu(exp($0[0]), slope: 0.2, gain: 1.4) }
+        try assertSameBitsAtOneAndTwoThreads("bias_leaky_relu", [randn(big), randn([32])]) { try biasLeakyRelu($0[0], bias: $0[1], gain: 1.4) }
     }
 
     /// Winograd against im2col at the benchmark's 64 channels, on sizes with partial tiles, tails

@@ -27,6 +27,8 @@ final class SecondOrderTests: XCTestCase {
         checkSecondOrder("bias_leaky_relu") {
             square(leakyRelu(try add($0[0], try reshape($0[1], [3, 1, 1])), slope: 0.2, gain: Float(2).squareRoot()))
         }
+        // The same fixture through the fused op FusedLeakyReLU uses.
+        checkSecondOrder("bias_leaky_relu") { square(try biasLeakyRelu($0[0], bias: $0[1], slope: 0.2, gain: Float(2).squareRoot())) }
     }
 
     func testReductions() {

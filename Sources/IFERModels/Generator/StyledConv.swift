@@ -32,8 +32,7 @@ public final class FusedLeakyReLU: Layer {
         guard x.rank >= 2, x.dim(1) == channels else {
             throw TensorError.shapeMismatch(op: "FusedLeakyReLU(\(channels))", shapes: [x.shape], detail: "axis 1 must be \(channels)")
         }
-        let b = try reshape(bias, [channels] + [Int](repeating: 1, count: x.rank - 2))   // [C, 1, 1]
-        return try leakyRelu(try add(x, b), slope: 0.2, gain: Float(2).squareRoot())
+        return try biasLeakyRelu(x, bias: bias, slope: 0.2, gain: Float(2).squareRoot())
     }
 }
 
