@@ -3,7 +3,7 @@ import CBLAS
 /// C = alpha · op(A) · op(B) + beta · C, row-major, where op(A) is [m, k] and op(B) is [k, n];
 /// transposes are BLAS flags, never copies.
 ///
-/// OpenBLAS runs on one thread (see `Threads`); a product of at least `splitMinimum`
+/// OpenBLAS runs on one thread (see `Threads`); a product of at least `GEMMSplit.minimum`
 /// multiply-adds is cut here into row blocks of C (column blocks when C is wider than tall), one
 /// single-threaded cblas_sgemm per compute thread. `split: false` keeps the call on this thread:
 /// for callers that already run on every compute thread (a batch of products, Winograd's team).
@@ -19,12 +19,12 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
     }
     if m >= n {
         // Rows i0..<i1 of C take rows i0..<i1 of op(A) (columns of A when transposed).
-        GEMMSplit.blocks(m, threads) { i0, i1 in
+        GEMMSplit.blocks(m) { i0, i1 in
             sgemmOneThread(transA, transB, i1 - i0, n, k, alpha, transA ? a + i0 : a + i0 * lda, lda, b, ldb, beta, c + i0 * ldc, ldc)
         }
     } else {
         // Columns j0..<j1 of C take columns j0..<j1 of op(B) (rows of B when transposed).
-        GEMMSplit.blocks(n, threads) { j0, j1 in
+        GEMMSplit.blocks(n) { j0, j1 in
             sgemmOneThread(transA, transB, m, j1 - j0, k, alpha, a, lda, transB ? b + j0 * ldb : b + j0, ldb, beta, c + j0, ldc)
         }
     }
@@ -37,9 +37,10 @@ enum GEMMSplit {
     /// Cuts fall on multiples of this many rows or columns (whole micro-kernel tiles).
     static let block = 32
 
-    /// body(lo, hi) for `threads` consecutive ranges of 0..<length, cut at multiples of `block`.
+    /// body(lo, hi) for one consecutive range of 0..<length per compute thread, cut at multiples
+    /// of `block`.
     @inline(__always)
-    static func blocks(_ length: Int, _ threads: Int, _ body: (Int, Int) -> Void) {
+    static func blocks(_ length: Int, _ body: (Int, Int) -> Void) {
         let tiles = (length + block - 1) / block
         Threads.parallel(tiles, work: Threads.parallelMinimum) { r in
             body(r.lowerBound * block, min(length, r.upperBound * block))

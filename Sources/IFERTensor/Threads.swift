@@ -28,6 +28,15 @@ public enum Threads {
     /// The number of compute threads.
     public static var blas: Int { count ?? initial }
 
+    /// Runs `body` with OpenBLAS's own thread team at `n` threads, then holds it at one again:
+    /// for benchmarks that compare the tensor core's GEMM cuts with raw OpenBLAS threading.
+    public static func withOpenBLASThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
+        _ = initial
+        openblas_set_num_threads(Int32(max(1, n)))
+        defer { openblas_set_num_threads(1) }
+        return try body()
+    }
+
     /// Cores visible to this process.
     public static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
 
