@@ -26,8 +26,8 @@ public func upfirdn2d(_ x: Tensor, kernel: [Float], k: Int, up: Int = 1, down: I
 /// stay inside this pair.
 ///
 /// StyleGAN2's kernels are outer products of one tap list (`makeFIRKernel`), so when the kernel
-/// factors as vertical ⊗ horizontal the map runs as two 1-D passes through a [oh, W] scratch
-/// plane: 2k multiply-adds an output instead of k². Planes split over the BLAS threads (each
+/// factors as vertical ⊗ horizontal the map runs as two 1-D passes through a scratch row of W
+/// floats: 2k multiply-adds an output instead of k². Planes split over the BLAS threads (each
 /// plane's arithmetic is the same at any thread count).
 struct UpFirDn {
     let planes: Int, h: Int, w: Int, up: Int, down: Int
@@ -76,11 +76,10 @@ struct UpFirDn {
     func forward(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>) {
         let (h, w, oh, ow) = (h, w, oh, ow)
         if let (vertical, horizontal) = separable, let segments = cols.segments {
-            eachPlaneWithScratch { plane, t in
+            eachPlaneWithScratch { plane, trow in
                 let src = xp + plane * h * w, dst = yp + plane * oh * ow
                 for oy in 0..<oh {
-                    // t[oy, :] = Σ_taps vertical · x[row, :], then y[oy, :] += the horizontal taps of it.
-                    let trow = t + oy * w
+                    // t = Σ_taps vertical · x[row, :], then y[oy, :] += the horizontal taps of t.
                     trow.update(repeating: 0, count: w)
                     for ty in rows.taps(oy) { axpy(vertical[rows.kernel[ty]], src + rows.input[ty] * w, trow, w) }
                     for sg in segments { gatherSegment(sg, horizontal[sg.kernel], from: trow, into: dst + oy * ow) }
@@ -113,11 +112,10 @@ struct UpFirDn {
     func adjoint(_ gp: UnsafePointer<Float>, _ gxp: UnsafeMutablePointer<Float>) {
         let (h, w, oh, ow) = (h, w, oh, ow)
         if let (vertical, horizontal) = separable, let segments = cols.segments {
-            eachPlaneWithScratch { plane, t in
+            eachPlaneWithScratch { plane, trow in
                 let gsrc = gp + plane * oh * ow, gdst = gxp + plane * h * w
                 for oy in 0..<oh {
-                    // The two passes in reverse: t[oy, :] = horizontal^T g[oy, :], then gx rows += vertical · t[oy, :].
-                    let trow = t + oy * w
+                    // The two passes in reverse: t = horizontal^T g[oy, :], then gx rows += vertical · t.
                     trow.update(repeating: 0, count: w)
                     for sg in segments { scatterSegment(sg, horizontal[sg.kernel], from: gsrc + oy * ow, into: trow) }
                     for ty in rows.taps(oy) { axpy(vertical[rows.kernel[ty]], UnsafePointer(trow), gdst + rows.input[ty] * w, w) }
@@ -144,11 +142,11 @@ struct UpFirDn {
         }
     }
 
-    /// body(plane, scratch) for every plane, the planes split over the BLAS threads; scratch is
-    /// an [oh, W] plane of each thread's own.
+    /// body(plane, scratch) for every plane, the planes split over the compute threads; scratch
+    /// is a row of W floats of each thread's own (the vertical pass's result for one output row).
     private func eachPlaneWithScratch(_ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
         Threads.parallel(planes, work: oh * ow * 2 * k) { range in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: separable == nil ? 1 : oh * w)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: separable == nil ? 1 : w)
             defer { scratch.deallocate() }
             for plane in range { body(plane, scratch) }
         }
